@@ -1,0 +1,46 @@
+"""Companies on the platform and who may act for them."""
+
+from enum import StrEnum
+
+from tortoise import fields
+from tortoise.models import Model
+
+
+class MemberRole(StrEnum):
+    OWNER = "OWNER"
+    ADMIN = "ADMIN"
+    MEMBER = "MEMBER"
+
+
+class RegistryStatus(StrEnum):
+    ACTIVE = "active"
+    INACTIVE = "inactive"
+    DEREGISTERED = "deregistered"
+
+
+class Company(Model):
+    id = fields.BigIntField(primary_key=True)
+    cui = fields.CharField(max_length=10, unique=True)  # bare digits, no RO
+    name = fields.CharField(max_length=300)
+    address = fields.CharField(max_length=500, null=True)
+    registration_number = fields.CharField(max_length=40, null=True)
+    registry_status = fields.CharEnumField(RegistryStatus, max_length=16, default=RegistryStatus.ACTIVE)
+    vat_payer = fields.BooleanField(default=False)
+    provides_accounting_services = fields.BooleanField(default=False)
+    registry_checked_at = fields.DatetimeField(null=True)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "companies"
+
+
+class Membership(Model):
+    id = fields.BigIntField(primary_key=True)
+    user = fields.ForeignKeyField("models.User", related_name="memberships", on_delete=fields.CASCADE)
+    company = fields.ForeignKeyField("models.Company", related_name="memberships", on_delete=fields.CASCADE)
+    role = fields.CharEnumField(MemberRole, max_length=8)
+    created_at = fields.DatetimeField(auto_now_add=True)
+
+    class Meta:
+        table = "memberships"
+        unique_together = (("user", "company"),)

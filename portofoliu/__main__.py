@@ -1,0 +1,3 @@
+from portofoliu.cli import main
+
+main()

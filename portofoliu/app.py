@@ -1,0 +1,90 @@
+"""The ASGI application: routes, and the lifespan that opens and closes everything a process holds."""
+
+from __future__ import annotations
+
+import logging
+from contextlib import asynccontextmanager
+
+from broadcaster import Broadcast
+from starlette.applications import Starlette
+from starlette.middleware import Middleware
+from starlette.middleware.cors import CORSMiddleware
+from starlette.requests import Request
+from starlette.responses import JSONResponse
+from starlette.routing import Mount, Route, WebSocketRoute
+from tortoise.contrib.starlette import RegisterTortoise
+
+from domain import events
+from graph.schema import schema
+from portofoliu.db import apply_migrations, pending_migrations, tortoise_config
+from portofoliu.graphql_app import PortofoliuGraphQL
+from portofoliu.services import build_services
+from portofoliu.settings import SANDBOX_MOUNT, Settings
+
+log = logging.getLogger(__name__)
+
+
+async def healthz(request: Request) -> JSONResponse:
+    return JSONResponse({"status": "ok"})
+
+
+async def readyz(request: Request) -> JSONResponse:
+    """Ready when the database answers and every migration is applied."""
+    from tortoise import connections
+
+    try:
+        await connections.get("default").execute_query("SELECT 1")
+        pending = await pending_migrations(request.app.state.services.settings.database_url)
+    except Exception as exc:  # noqa: BLE001 - readiness reports, it does not raise
+        log.warning("readiness check failed: %s", exc)
+        return JSONResponse({"status": "unavailable", "database": "unreachable"}, status_code=503)
+    if pending:
+        return JSONResponse({"status": "unavailable", "pendingMigrations": pending}, status_code=503)
+    return JSONResponse({"status": "ok"})
+
+
+def sandbox_mounted(settings: Settings) -> bool:
+    return settings.sandbox and not (settings.anaf_registry_url and settings.anaf_oauth_url and settings.anaf_api_url)
+
+
+def create_app(settings: Settings, *, self_url: str, migrate: bool | None = None, **service_overrides) -> Starlette:
+    """`self_url` is where this process listens; in sandbox mode the ANAF clients call the sandbox
+    mounted here over real HTTP through it, exactly as they would call ANAF."""
+    migrate = settings.embedded if migrate is None else migrate
+
+    @asynccontextmanager
+    async def lifespan(app: Starlette):
+        if migrate:
+            await apply_migrations(settings.database_url)
+        services = build_services(settings, self_url=self_url, **service_overrides)
+        services.broadcast = Broadcast(settings.broadcast_url if settings.broadcast_url.startswith("memory") else "memory://")
+        app.state.services = services
+        async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+            await services.broadcast.connect()
+            events.set_publisher(services.publish)
+            try:
+                yield
+            finally:
+                events.set_publisher(None)
+                await services.broadcast.disconnect()
+                await services.http.aclose()
+
+    graphql = PortofoliuGraphQL(schema, graphiql=settings.graphiql, allowed_origins=settings.allowed_origins)
+    routes = [
+        Route("/graphql", graphql, methods=["GET", "POST"]),
+        WebSocketRoute("/graphql", graphql),
+        Route("/healthz", healthz),
+        Route("/readyz", readyz),
+    ]
+    if sandbox_mounted(settings):
+        from anaf.sandbox.app import SandboxConfig, create_sandbox_app
+
+        routes.append(Mount(SANDBOX_MOUNT, app=create_sandbox_app(SandboxConfig(
+            oauth_client_id=settings.anaf_client_id, oauth_client_secret=settings.anaf_client_secret,
+            oauth_redirect_uris=(settings.redirect_uri,)))))
+    middleware = []
+    if settings.allowed_origins:
+        middleware.append(Middleware(CORSMiddleware, allow_origins=list(settings.allowed_origins),
+                                     allow_methods=["GET", "POST", "OPTIONS"], allow_headers=["authorization", "content-type", "accept-language"],
+                                     max_age=600))
+    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)

@@ -1,0 +1,90 @@
+"""The `portofoliu` command: serve, migrate, the ANAF sandbox, and the token agent."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+
+import click
+
+from portofoliu.settings import SettingsError, load_settings
+
+
+def _settings():
+    try:
+        return load_settings()
+    except SettingsError as exc:
+        click.echo(f"configuration error: {exc}", err=True)
+        sys.exit(2)
+
+
+def _logging(level: str) -> None:
+    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+@click.group()
+def main() -> None:
+    """Portofoliu: bring an accounting firm's clients onto the platform."""
+
+
+@main.command()
+@click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
+@click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--log-level", default="info", show_default=True)
+def serve(host: str, port: int, log_level: str) -> None:
+    """Run the GraphQL service (on the embedded default it applies migrations itself)."""
+    import uvicorn
+
+    from portofoliu.app import create_app
+
+    settings = _settings()
+    _logging(log_level)
+    local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    app = create_app(settings, self_url=f"http://{local}:{port}")
+    click.echo(f"Portofoliu on http://{local}:{port}/graphql (database: {settings.database_url.split('://')[0]}, ANAF: {settings.anaf_mode})")
+    uvicorn.run(app, host=host, port=port, log_level=log_level, ws_ping_interval=20, ws_ping_timeout=20,
+                timeout_graceful_shutdown=10, proxy_headers=True)
+
+
+@main.command()
+@click.option("--check", is_flag=True, help="Only report pending migrations; exit 1 if there are any.")
+def migrate(check: bool) -> None:
+    """Apply database migrations (the same ones on SQLite and PostgreSQL)."""
+    from portofoliu.db import apply_migrations, pending_migrations
+
+    settings = _settings()
+    pending = asyncio.run(pending_migrations(settings.database_url))
+    if check:
+        click.echo("\n".join(pending) if pending else "up to date")
+        sys.exit(1 if pending else 0)
+    if not pending:
+        click.echo("up to date")
+        return
+    asyncio.run(apply_migrations(settings.database_url))
+    click.echo("applied: " + ", ".join(pending))
+
+
+@main.group()
+def sandbox() -> None:
+    """The ANAF sandbox: ANAF's interfaces over fictional data, for demos and tests."""
+
+
+@sandbox.command("serve")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=9000, show_default=True, type=int)
+@click.option("--redirect-uri", multiple=True, help="Registered OAuth callback(s); default {APP_URL}/anaf/oauth/callback.")
+def sandbox_serve(host: str, port: int, redirect_uri: tuple[str, ...]) -> None:
+    """Run the sandbox on its own port (its paths then start at /)."""
+    import uvicorn
+
+    from anaf.sandbox.app import SandboxConfig, create_sandbox_app
+
+    settings = _settings()
+    config = SandboxConfig(oauth_client_id=settings.anaf_client_id, oauth_client_secret=settings.anaf_client_secret,
+                           oauth_redirect_uris=redirect_uri or (settings.redirect_uri,))
+    uvicorn.run(create_sandbox_app(config), host=host, port=port)
+
+
+if __name__ == "__main__":
+    main()

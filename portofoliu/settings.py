@@ -1,0 +1,188 @@
+"""Settings from the environment, validated once at start-up.
+
+Every problem is reported as one line naming the variable and what it expects, so an operator can
+fix a deployment without reading code. The defaults give the embedded set-up: SQLite, in-process
+events, the ANAF sandbox, e-mail kept in the outbox.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+import secrets
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Mapping
+from urllib.parse import urlsplit
+
+log = logging.getLogger(__name__)
+
+ANAF_PRODUCTION = {
+    "registry_url": "https://webservicesp.anaf.ro/api/PlatitorTvaRest/v9/tva",
+    "oauth_url": "https://logincert.anaf.ro/anaf-oauth2/v1",
+    "api_url": "https://api.anaf.ro",
+    "spv_url": "https://webserviced.anaf.ro/SPVWS2/rest",
+}
+SANDBOX_MOUNT = "/_sandbox/anaf"
+SECRET_KEY_FILE = ".secret_key"
+
+
+class SettingsError(Exception):
+    """A configuration value is missing or wrong; the message is the one line shown to operators."""
+
+
+@dataclass(frozen=True)
+class Settings:
+    database_url: str = "sqlite://portofoliu.sqlite3"
+    broadcast_url: str = "memory://"
+    smtp_url: str | None = None
+    mail_from: str = "Portofoliu <no-reply@portofoliu.local>"
+    app_url: str = "http://localhost:8000"
+    secret_keys: tuple[tuple[str, bytes], ...] = ()
+    anaf_mode: str = "sandbox"
+    anaf_client_id: str = "portofoliu-sandbox"
+    anaf_client_secret: str = "sandbox-secret"
+    anaf_redirect_uri: str = ""
+    anaf_registry_url: str | None = None
+    anaf_oauth_url: str | None = None
+    anaf_api_url: str | None = None
+    anaf_spv_url: str | None = None
+    invitation_ttl_seconds: int = 15 * 24 * 3600
+    jobs_enabled: bool = True
+    allowed_origins: tuple[str, ...] = ()
+    session_ttl_seconds: int = 30 * 24 * 3600
+    graphiql: bool = True
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.database_url.startswith("sqlite")
+
+    @property
+    def embedded(self) -> bool:
+        """The single-process demo set-up: SQLite and the sandbox mounted in the service."""
+        return self.is_sqlite
+
+    @property
+    def sandbox(self) -> bool:
+        return self.anaf_mode == "sandbox"
+
+    @property
+    def redirect_uri(self) -> str:
+        return self.anaf_redirect_uri or f"{self.app_url}/anaf/oauth/callback"
+
+    @property
+    def current_key(self) -> tuple[str, bytes]:
+        return self.secret_keys[0]
+
+
+def _bool(name: str, raw: str) -> bool:
+    value = raw.strip().lower()
+    if value in {"1", "true", "yes", "on"}:
+        return True
+    if value in {"0", "false", "no", "off"}:
+        return False
+    raise SettingsError(f"{name} must be true or false, got {raw!r}")
+
+
+def _int(name: str, raw: str, *, minimum: int) -> int:
+    try:
+        value = int(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
+    if value < minimum:
+        raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _url(name: str, raw: str, schemes: set[str]) -> str:
+    parts = urlsplit(raw)
+    if parts.scheme not in schemes:
+        expected = ", ".join(sorted(f"{s}://..." for s in schemes))
+        raise SettingsError(f"{name} must be one of {expected}, got {raw!r}")
+    if parts.scheme not in {"sqlite", "memory"} and not parts.hostname:
+        raise SettingsError(f"{name} must name a host, got {raw!r}")
+    return raw
+
+
+def _secret_keys(raw: str | None, key_file: Path) -> tuple[tuple[str, bytes], ...]:
+    """`SECRET_KEY` is `id:secret[,id:secret...]`, newest first, or a bare secret (id `k1`).
+
+    Older keys stay listed after a rotation so tokens encrypted with them can still be read.
+    Without `SECRET_KEY` a key is generated once into a local file, with a warning: fine for the
+    embedded demo, wrong for a fleet of processes that must share it.
+    """
+    if not raw:
+        if key_file.exists():
+            raw = key_file.read_text().strip()
+        else:
+            raw = "k1:" + secrets.token_urlsafe(32)
+            key_file.write_text(raw + "\n")
+            key_file.chmod(0o600)
+            log.warning("SECRET_KEY is not set: generated one into %s (set SECRET_KEY in production)", key_file)
+    keys = []
+    for item in raw.split(","):
+        item = item.strip()
+        key_id, sep, secret = item.partition(":")
+        if not sep:
+            key_id, secret = "k1", item
+        if len(secret) < 16:
+            raise SettingsError("SECRET_KEY must hold secrets of at least 16 characters (format id:secret[,id:old-secret])")
+        keys.append((key_id, secret.encode()))
+    if len({k for k, _ in keys}) != len(keys):
+        raise SettingsError("SECRET_KEY lists the same key id twice")
+    return tuple(keys)
+
+
+def load_settings(env: Mapping[str, str] | None = None, *, key_file: Path | None = None) -> Settings:
+    """Read and check every variable; raise `SettingsError` with one line on the first problem."""
+    env = os.environ if env is None else env
+    get = lambda name: (env.get(name) or "").strip() or None  # noqa: E731
+
+    database_url = _url("DATABASE_URL", get("DATABASE_URL") or Settings.database_url, {"sqlite", "postgres", "postgresql", "asyncpg"})
+    broadcast_url = _url("BROADCAST_URL", get("BROADCAST_URL") or Settings.broadcast_url, {"memory", "redis", "rediss", "postgres", "postgresql"})
+    smtp_url = get("SMTP_URL")
+    if smtp_url:
+        _url("SMTP_URL", smtp_url, {"smtp", "smtps"})
+    app_url = _url("APP_URL", get("APP_URL") or Settings.app_url, {"http", "https"}).rstrip("/")
+
+    anaf_mode = get("ANAF_MODE") or "sandbox"
+    if anaf_mode not in {"sandbox", "production"}:
+        raise SettingsError(f"ANAF_MODE must be sandbox or production, got {anaf_mode!r}")
+    client_id, client_secret, redirect = get("ANAF_CLIENT_ID"), get("ANAF_CLIENT_SECRET"), get("ANAF_REDIRECT_URI")
+    if anaf_mode == "production":
+        for name, value in (("ANAF_CLIENT_ID", client_id), ("ANAF_CLIENT_SECRET", client_secret), ("ANAF_REDIRECT_URI", redirect)):
+            if not value:
+                raise SettingsError(f"{name} is required when ANAF_MODE=production (from the application registered at ANAF)")
+        if not redirect.startswith("https://"):
+            raise SettingsError("ANAF_REDIRECT_URI must be an https:// URL registered at ANAF when ANAF_MODE=production")
+    urls = {}
+    for key, name in (("registry_url", "ANAF_REGISTRY_URL"), ("oauth_url", "ANAF_OAUTH_URL"), ("api_url", "ANAF_API_URL"), ("spv_url", "ANAF_SPV_URL")):
+        value = get(name)
+        urls[key] = _url(name, value, {"http", "https"}).rstrip("/") if value else (ANAF_PRODUCTION[key] if anaf_mode == "production" else None)
+
+    origins = tuple(o.strip().rstrip("/") for o in (get("ALLOWED_ORIGINS") or "").split(",") if o.strip())
+    for origin in origins:
+        if origin != "*":
+            _url("ALLOWED_ORIGINS", origin, {"http", "https"})
+
+    return Settings(
+        database_url=database_url,
+        broadcast_url=broadcast_url,
+        smtp_url=smtp_url,
+        mail_from=get("MAIL_FROM") or Settings.mail_from,
+        app_url=app_url,
+        secret_keys=_secret_keys(get("SECRET_KEY"), key_file or Path(SECRET_KEY_FILE)),
+        anaf_mode=anaf_mode,
+        anaf_client_id=client_id or Settings.anaf_client_id,
+        anaf_client_secret=client_secret or Settings.anaf_client_secret,
+        anaf_redirect_uri=redirect or "",
+        anaf_registry_url=urls["registry_url"],
+        anaf_oauth_url=urls["oauth_url"],
+        anaf_api_url=urls["api_url"],
+        anaf_spv_url=urls["spv_url"],
+        invitation_ttl_seconds=_int("INVITATION_TTL_SECONDS", get("INVITATION_TTL_SECONDS") or "1296000", minimum=60),
+        jobs_enabled=_bool("JOBS_ENABLED", get("JOBS_ENABLED") or "true"),
+        allowed_origins=origins,
+        session_ttl_seconds=_int("SESSION_TTL_SECONDS", get("SESSION_TTL_SECONDS") or str(30 * 24 * 3600), minimum=60),
+        graphiql=_bool("GRAPHIQL", get("GRAPHIQL") or ("true" if database_url.startswith("sqlite") else "false")),
+    )
