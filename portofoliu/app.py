@@ -47,7 +47,8 @@ def sandbox_mounted(settings: Settings) -> bool:
     return settings.sandbox and not (settings.anaf_registry_url and settings.anaf_oauth_url and settings.anaf_api_url)
 
 
-def create_app(settings: Settings, *, self_url: str, migrate: bool | None = None, **service_overrides) -> Starlette:
+def create_app(settings: Settings, *, self_url: str, migrate: bool | None = None, sandbox_config=None,
+               **service_overrides) -> Starlette:
     """`self_url` is where this process listens; in sandbox mode the ANAF clients call the sandbox
     mounted here over real HTTP through it, exactly as they would call ANAF."""
     migrate = settings.embedded if migrate is None else migrate
@@ -62,9 +63,17 @@ def create_app(settings: Settings, *, self_url: str, migrate: bool | None = None
         async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
             await services.broadcast.connect()
             events.set_publisher(services.publish)
+            scheduler = None
+            if settings.jobs_enabled:
+                from jobs.scheduler import build_scheduler
+
+                scheduler = build_scheduler(services)
+                scheduler.start()
             try:
                 yield
             finally:
+                if scheduler is not None:
+                    scheduler.shutdown(wait=False)
                 events.set_publisher(None)
                 await services.broadcast.disconnect()
                 await services.http.aclose()
@@ -79,12 +88,17 @@ def create_app(settings: Settings, *, self_url: str, migrate: bool | None = None
     if sandbox_mounted(settings):
         from anaf.sandbox.app import SandboxConfig, create_sandbox_app
 
-        routes.append(Mount(SANDBOX_MOUNT, app=create_sandbox_app(SandboxConfig(
-            oauth_client_id=settings.anaf_client_id, oauth_client_secret=settings.anaf_client_secret,
-            oauth_redirect_uris=(settings.redirect_uri,)))))
+        sandbox_config = sandbox_config or SandboxConfig()
+        sandbox_config.oauth_client_id = settings.anaf_client_id
+        sandbox_config.oauth_client_secret = settings.anaf_client_secret
+        sandbox_config.oauth_redirect_uris = (settings.redirect_uri,)
+        sandbox_app = create_sandbox_app(sandbox_config)
+        routes.append(Mount(SANDBOX_MOUNT, app=sandbox_app))
     middleware = []
     if settings.allowed_origins:
         middleware.append(Middleware(CORSMiddleware, allow_origins=list(settings.allowed_origins),
                                      allow_methods=["GET", "POST", "OPTIONS"], allow_headers=["authorization", "content-type", "accept-language"],
                                      max_age=600))
-    return Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
+    app.state.sandbox = sandbox_app.state.sandbox if sandbox_mounted(settings) else None
+    return app

@@ -59,5 +59,6 @@ def build_services(settings: Settings, *, self_url: str, http: httpx.AsyncClient
                                      limits=httpx.Limits(max_connections=50, max_keepalive_connections=10),
                                      headers={"User-Agent": "Portofoliu/0.1"})
     urls = anaf_urls(settings, self_url)
-    registry = overrides.pop("registry", None) or RegistryClient(http, urls.registry)
+    registry_factory = overrides.pop("registry_factory", None) or RegistryClient
+    registry = registry_factory(http, urls.registry)
     return Services(settings=settings, http=http, urls=urls, registry=registry, **overrides)
