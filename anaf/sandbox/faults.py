@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import asyncio
 import random
+from collections import Counter
 from http import HTTPStatus
 from dataclasses import asdict, dataclass, fields
 from typing import TYPE_CHECKING, Any
@@ -68,6 +69,8 @@ class Faults(dict[str, FaultConfig]):
     def __init__(self, initial: dict[str, FaultConfig] | None = None, *, seed: int = 0):
         super().__init__(initial or {})
         self.rng = random.Random(seed)
+        # How many faults were served, by "<service>:<kind>" (kind: latency, 429, reset, error).
+        self.injected: Counter[str] = Counter()
 
     def for_service(self, service: str) -> FaultConfig | None:
         return self.get(service) or self.get(ALL_SERVICES)
@@ -94,13 +97,17 @@ class FaultMiddleware:
             await self.app(scope, receive, send)
             return
         if fault.latency_ms:
+            self.faults.injected[f"{self.service}:latency"] += 1
             await asyncio.sleep(fault.latency_ms / 1000)
         if fault.force_429:
+            self.faults.injected[f"{self.service}:429"] += 1
             response = PlainTextResponse("Too Many Requests", status_code=429, headers={"Retry-After": "1"})
             await response(scope, receive, send)
         elif self.faults.roll(fault.reset_rate):
+            self.faults.injected[f"{self.service}:reset"] += 1
             await _cut_connection(send)
         elif self.faults.roll(fault.error_rate):
+            self.faults.injected[f"{self.service}:error"] += 1
             await PlainTextResponse(_status_text(fault.error_status), status_code=fault.error_status)(
                 scope, receive, send
             )
