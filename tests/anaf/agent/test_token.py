@@ -25,7 +25,7 @@ def test_lists_certificates_without_pin(softhsm):
 def test_lists_certificates_of_every_token_when_no_label_given(softhsm):
     serials = {c.token_label: c.serial_hex for c in list_certificates(softhsm.module)}
     assert serials["persons"] == softhsm.tokens["persons"].holder.serial
-    assert "spare" not in serials
+    assert "empty" not in serials
 
 
 def test_private_key_stays_on_the_token(softhsm):
