@@ -15,6 +15,8 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
+import http.client
+import io
 import ipaddress
 import json
 from collections.abc import Sequence
@@ -150,6 +152,15 @@ class _ServerCertificateChecker:
             raise SpvConnectionRefused(f"The SPV server's certificate is not trusted: {error}") from error
 
 
+class _BufferedResponse(http.client.HTTPResponse):
+    """tlslite's ``makefile`` gives an unbuffered stream whose ``read(n)`` stops at one TLS record
+    (16 KiB), which ``http.client`` takes for a truncated body: buffer it."""
+
+    def __init__(self, sock: Any, *args: Any, **kwargs: Any) -> None:
+        super().__init__(sock, *args, **kwargs)
+        self.fp = io.BufferedReader(self.fp)
+
+
 class TlsliteTransport:
     """TLS 1.2 with the token key through tlslite-ng (no renegotiation; see the module docstring).
 
@@ -179,6 +190,7 @@ class TlsliteTransport:
             certChain=self._chain, privateKey=self._key, settings=settings,
             checker=_ServerCertificateChecker(parts.hostname, self._trusted),
         )
+        connection.response_class = _BufferedResponse
         target = parts.path + (f"?{parts.query}" if parts.query else "")
         try:
             connection.request("GET", target, headers={"Accept": "application/json"})

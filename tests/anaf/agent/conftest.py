@@ -20,7 +20,10 @@ from anaf.sandbox.dataset import Holder, get_dataset
 USER_PIN = "1234"
 SO_PIN = "87654321"
 # token label -> sandbox holder whose certificate it carries (None: left empty)
-TOKENS = {"small": "small", "persons": "persons", "none": "none", "other-small": "small", "empty": None, "spare": None}
+TOKENS = {
+    "small": "small", "large": "large", "persons": "persons", "none": "none",
+    "other-small": "small", "empty": None, "spare": None,
+}
 
 
 @dataclass(frozen=True)

@@ -127,3 +127,11 @@ def _software_ca(common_name: str) -> SandboxCA:
         .sign(key, hashes.SHA256())
     )
     return SandboxCA(certificate=certificate, private_key=key)
+
+
+
+async def test_a_large_portfolio_arrives_whole_through_the_token_connection(softhsm, spv_server):
+    holder = softhsm.tokens["large"].holder
+    rights = await _rights(softhsm, spv_server, "large")
+    assert len(rights.cuis) == 2000
+    assert rights.cuis == list(holder.cuis)
