@@ -39,6 +39,7 @@ from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric import rsa
 from pkcs11 import Attribute, CertificateType, KeyType, Mechanism, MGF, ObjectClass, TokenFlag
 from pkcs11 import exceptions as p11
+from cryptography.x509.oid import NameOID
 from pkcs11.util import biginteger
 
 from anaf.certificates import certificate_serial_hex
@@ -53,6 +54,8 @@ _HASH_MECHANISMS = {
     "sha512": (Mechanism.SHA512, MGF.SHA512),
 }
 # What the signed statement uses: RSA-PSS, SHA-256, MGF1-SHA-256, 32-byte salt.
+# Qualified certificates carry the CNP in serialNumber, which RFC 4514 prints as a bare OID.
+_NAME_LABELS = {NameOID.SERIAL_NUMBER: "serialNumber"}
 STATEMENT_MECHANISM = Mechanism.SHA256_RSA_PKCS_PSS
 STATEMENT_MECHANISM_PARAM = (Mechanism.SHA256, MGF.SHA256, 32)
 
@@ -112,9 +115,9 @@ class CertificateInfo:
         certificate = x509.load_der_x509_certificate(der)
         return cls(
             label=label,
-            subject=certificate.subject.rfc4514_string(),
+            subject=certificate.subject.rfc4514_string(_NAME_LABELS),
             serial_hex=certificate_serial_hex(certificate),
-            issuer=certificate.issuer.rfc4514_string(),
+            issuer=certificate.issuer.rfc4514_string(_NAME_LABELS),
             not_before=certificate.not_valid_before_utc,
             not_after=certificate.not_valid_after_utc,
             key_id=key_id.hex(),
