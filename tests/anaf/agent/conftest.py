@@ -16,6 +16,7 @@ import pytest
 
 from anaf.agent.token import SOFTHSM_MODULE, CertificateInfo
 from anaf.sandbox.dataset import Holder, get_dataset
+from anaf.sandbox.spv import SpvServer, start_spv_server
 
 USER_PIN = "1234"
 SO_PIN = "87654321"
@@ -68,9 +69,7 @@ def softhsm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SoftHsm]:
 
 
 @pytest.fixture
-async def spv_server() -> AsyncIterator["SpvServer"]:
-    from anaf.sandbox.spv import SpvServer, start_spv_server  # noqa: F401
-
+async def spv_server() -> AsyncIterator[SpvServer]:
     server = await start_spv_server("127.0.0.1", 0)
     yield server
     server.close()

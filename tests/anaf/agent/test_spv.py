@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import datetime as dt
 import json
 import ssl
@@ -55,7 +56,7 @@ async def test_natural_persons_are_separated_from_companies(softhsm, spv_server)
 async def test_a_narrow_window_has_no_messages_and_no_rights_list(softhsm, spv_server):
     async with _signer(softhsm, "small") as signer:
         transport = TlsliteTransport(signer, signer.certificate.certificate, load_ca_bundle(CA_BUNDLE))
-        response = await _in_thread(transport.get, rights_url(spv_server.base_url, 5))
+        response = await asyncio.to_thread(transport.get, rights_url(spv_server.base_url, 5))
         assert response.status == 200
         assert json.loads(response.body) == {"titlu": "Lista Mesaje", "eroare": "Nu exista mesaje in ultimele 5 zile"}
     with pytest.raises(SpvNoMessages, match="more days"):
@@ -107,12 +108,6 @@ async def test_server_refuses_a_certificate_from_another_ca(softhsm, spv_server,
     other_ca = _software_ca("Portofoliu Sandbox Qualified CA")  # same name, other key
     with pytest.raises(httpx.TransportError):
         await _get_with_software_certificate(spv_server, softhsm.tokens["small"].holder, other_ca, tmp_path)
-
-
-async def _in_thread(function, *args):
-    import asyncio
-
-    return await asyncio.to_thread(function, *args)
 
 
 def _software_ca(common_name: str) -> SandboxCA:
