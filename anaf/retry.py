@@ -43,7 +43,7 @@ class _Wait:
 
     def __init__(self, initial: float, maximum: float) -> None:
         self._maximum = maximum
-        self._exponential = wait_exponential_jitter(initial=initial, max=maximum, jitter=initial)
+        self._exponential = wait_exponential_jitter(multiplier=initial, max=maximum, jitter=initial)
 
     def __call__(self, state: RetryCallState) -> float:
         delay = self._exponential(state)
