@@ -102,7 +102,7 @@ class RegistryClient:
         retrying = AsyncRetrying(
             stop=stop_after_attempt(self._max_attempts),
             wait=wait_exponential_jitter(
-                initial=self._backoff_initial, max=self._backoff_max, jitter=self._backoff_initial
+                multiplier=self._backoff_initial, max=self._backoff_max, jitter=self._backoff_initial
             ),
             retry=retry_if_exception_type(_Transient),
             before_sleep=lambda rs: log.warning(

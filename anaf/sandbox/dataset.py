@@ -37,6 +37,7 @@ class County:
     localities: tuple[tuple[str, str, str], ...]  # (kind, name, postal prefix); kind "MUN." / "ORŞ." / "COM." / "SECTOR"
 
 
+# Counties and localities are spelled as ANAF's answers spell them (cedilla ş/ţ); names use ș/ț.
 COUNTIES: tuple[County, ...] = (
     County("MUNICIPIUL BUCUREŞTI", 40, "B", "021", (
         ("SECTOR", "Sector 1", "01"), ("SECTOR", "Sector 2", "02"), ("SECTOR", "Sector 3", "03"),
@@ -64,19 +65,19 @@ COUNTIES: tuple[County, ...] = (
 
 STREETS = (
     "Str. Memorandumului", "Bd. Eroilor", "Calea Victoriei", "Str. Mihai Eminescu", "Str. Avram Iancu",
-    "Bd. Unirii", "Str. Zorilor", "Str. Republicii", "Aleea Trandafirilor", "Str. Ştefan cel Mare",
-    "Str. Libertăţii", "Calea Dorobanţilor", "Str. Horea", "Str. Fabricii", "Str. Primăverii",
-    "Bd. Independenţei", "Str. Gării", "Str. Morii", "Str. Câmpului", "Str. Lalelelor",
-    "Str. Tudor Vladimirescu", "Str. Nicolae Bălcescu", "Str. Mărăşeşti", "Str. Dacia", "Str. Viitorului",
-    "Str. Vasile Alecsandri", "Str. Ion Creangă", "Str. Plopilor", "Calea Bucureşti", "Str. Teilor",
+    "Bd. Unirii", "Str. Zorilor", "Str. Republicii", "Aleea Trandafirilor", "Str. Ștefan cel Mare",
+    "Str. Libertății", "Calea Dorobanților", "Str. Horea", "Str. Fabricii", "Str. Primăverii",
+    "Bd. Independenței", "Str. Gării", "Str. Morii", "Str. Câmpului", "Str. Lalelelor",
+    "Str. Tudor Vladimirescu", "Str. Nicolae Bălcescu", "Str. Mărășești", "Str. Dacia", "Str. Viitorului",
+    "Str. Vasile Alecsandri", "Str. Ion Creangă", "Str. Plopilor", "Calea București", "Str. Teilor",
 )
 
 NAME_ROOTS = (
-    "Carpaţi", "Dacia", "Someş", "Mureş", "Olt", "Bega", "Ceahlău", "Bucegi", "Retezat", "Apuseni",
-    "Danubius", "Transilvania", "Moldova", "Muntenia", "Banat", "Crişana", "Dobrogea", "Delta", "Arieş",
+    "Carpați", "Dacia", "Someș", "Mureș", "Olt", "Bega", "Ceahlău", "Bucegi", "Retezat", "Apuseni",
+    "Danubius", "Transilvania", "Moldova", "Muntenia", "Banat", "Crișana", "Dobrogea", "Delta", "Arieș",
     "Siret", "Prut", "Făget", "Brădet", "Stejar", "Teiul", "Izvor", "Poiana", "Codru", "Vatra", "Hora",
-    "Doina", "Mioriţa", "Luceafărul", "Zimbru", "Şoimul", "Vulturul", "Castanul", "Nufărul", "Columna",
-    "Ardeal", "Bistriţa", "Sarmis", "Tomis", "Napoca", "Apulum", "Potaissa", "Porolissum", "Sucidava",
+    "Doina", "Miorița", "Luceafărul", "Zimbru", "Șoimul", "Vulturul", "Castanul", "Nufărul", "Columna",
+    "Ardeal", "Bistrița", "Sarmis", "Tomis", "Napoca", "Apulum", "Potaissa", "Porolissum", "Sucidava",
     "Histria", "Callatis", "Argedava", "Sargetia",
 )
 # (name word, CAEN code of the main activity)
@@ -150,7 +151,7 @@ class Dataset:
 # (key, holder name, PIN, number of client companies, CNPs of natural persons, only active clients)
 HOLDER_PLAN = (
     ("small", "Ioana Popescu", "1234", 29, 0, True),
-    ("medium", "Andrei Mureşan", "2345", 149, 0, False),
+    ("medium", "Andrei Mureșan", "2345", 149, 0, False),
     ("large", "Elena Ionescu", "3456", 1999, 0, False),
     ("persons", "Mihai Dumitrescu", "4567", 9, 3, False),
     ("none", "Radu Stănescu", "0000", 0, 0, False),
