@@ -100,7 +100,8 @@ class RedisCallLimiter:
 
     async def acquire(self) -> None:
         while True:
-            wait_ms = int(await self._script(keys=[self._key], args=[self._per_minute, self._window_ms, uuid.uuid4().hex]))
+            args = [self._per_minute, self._window_ms, uuid.uuid4().hex]
+            wait_ms = int(await self._script(keys=[self._key], args=args))
             if wait_ms == 0:
                 return
             # Jitter so that waiting processes do not all retry in the same millisecond.

@@ -22,6 +22,7 @@ import json
 import math
 import time
 from collections import Counter, deque
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime, timedelta
 from typing import TYPE_CHECKING, Any
@@ -31,7 +32,7 @@ from starlette.responses import JSONResponse, Response
 from starlette.routing import BaseRoute, Route
 
 from anaf.sandbox.dataset import Holder
-from anaf.sandbox.efactura_messages import RETENTION, TYPES_BY_FILTER, messages_between
+from anaf.sandbox.efactura_messages import ANAF_TIMEZONE, RETENTION, TYPES_BY_FILTER, messages_between
 from anaf.sandbox.faults import fault_middleware
 from anaf.sandbox.tokens import bearer_holder, unauthorized
 
@@ -74,7 +75,7 @@ class EfacturaStore:
         return True
 
     def take_daily(self, method: str, cif: str, limit: int) -> bool:
-        key = (datetime.now(UTC).date().isoformat(), method, cif)
+        key = (datetime.now(ANAF_TIMEZONE).date().isoformat(), method, cif)  # ANAF's day is Romania's
         if self.daily[key] >= limit:
             return False
         self.daily[key] += 1
@@ -167,14 +168,16 @@ class EfacturaRoutes:
         cui = ",".join(rights) if self.store.settings.cui_field == "list" else cif
         return {"serial": holder.serial, "cui": cui}
 
-    async def _serve(self, request: Request, answer) -> Response:
+    async def _serve(self, request: Request, answer: Callable[[Request, Holder], dict[str, Any]]) -> Response:
         """Gateway checks (rate, bearer), then `answer(holder)`, mapping its errors to ANAF's shapes."""
         if not self.store.admit_call():
-            return JSONResponse(
-                {"timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"), "status": 429,
-                 "error": "Too Many Requests", "message": "Limita de apeluri pe minut a fost depasita"},
-                status_code=429,
-            )
+            body = {
+                "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"),
+                "status": 429,
+                "error": "Too Many Requests",
+                "message": "Limita de apeluri pe minut a fost depasita",
+            }
+            return JSONResponse(body, status_code=429)
         holder = bearer_holder(self.state, request)
         if holder is None:
             return unauthorized()
@@ -260,7 +263,9 @@ class EfacturaRoutes:
         if not isinstance(body, dict):
             return JSONResponse({"error": "the body must be a JSON object"}, status_code=400)
         dataset = self.state.dataset
-        holder = dataset.holders.get(str(body.get("holder", ""))) or dataset.holder_by_serial(str(body.get("serial", "")))
+        holder = dataset.holders.get(str(body.get("holder", ""))) or dataset.holder_by_serial(
+            str(body.get("serial", ""))
+        )
         if holder is None:
             return JSONResponse({"error": "no such holder"}, status_code=404)
         withdraw, restore = body.get("withdraw", []), body.get("restore", [])

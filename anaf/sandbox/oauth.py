@@ -104,7 +104,8 @@ class OAuthRoutes:
             return _error_page("invalid_client", "Aplicația (client_id) nu este înregistrată la ANAF.")
         if params.get("redirect_uri") not in self.config.oauth_redirect_uris:
             return _error_page(
-                "invalid_request", "Adresa de redirecționare (redirect_uri) nu este înregistrată pentru această aplicație."
+                "invalid_request",
+                "Adresa de redirecționare (redirect_uri) nu este înregistrată pentru această aplicație.",
             )
         return None
 
@@ -143,7 +144,9 @@ class OAuthRoutes:
             return refusal
         denied = "access_denied"
         if form.get("action") == "cancel":
-            return self._redirect(params, error=denied, error_description="Token-ul nu este introdus sau autentificarea a fost anulata")
+            return self._redirect(
+                params, error=denied, error_description="Token-ul nu este introdus sau autentificarea a fost anulata"
+            )
         holder = self._chosen_holder(str(form.get("holder", "")), str(form.get("serial", "")))
         if holder is None:
             return self._redirect(params, error=denied, error_description="Certificatul nu a fost gasit")

@@ -119,7 +119,12 @@ def bearer_holder(state: SandboxState, request: Request) -> Holder | None:
 def unauthorized() -> JSONResponse:
     """ANAF's API gateway answer to a missing, invalid or expired bearer token."""
     return JSONResponse(
-        {"timestamp": time.strftime("%Y-%m-%dT%H:%M:%S"), "status": 401, "error": "Unauthorized", "message": "Unauthorized"},
+        {
+            "timestamp": time.strftime("%Y-%m-%dT%H:%M:%S"),
+            "status": 401,
+            "error": "Unauthorized",
+            "message": "Unauthorized",
+        },
         status_code=401,
         headers={"WWW-Authenticate": 'Bearer error="invalid_token"'},
     )

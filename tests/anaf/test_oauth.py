@@ -90,7 +90,8 @@ async def test_client_credentials_in_the_body_are_accepted_and_wrong_ones_refuse
     answer = await submit_picker(http, client.authorize_url("s"), holder="small", pin="1234")
     code = query(answer.headers["location"])["code"]
     form = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI}
-    wrong = await http.post(f"{sandbox.url}/anaf-oauth2/v1/token", data=form | {"client_id": "portofoliu-sandbox", "client_secret": "nope"})
+    token_url = f"{sandbox.url}/anaf-oauth2/v1/token"
+    wrong = await http.post(token_url, data=form | {"client_id": "portofoliu-sandbox", "client_secret": "nope"})
     assert wrong.status_code == 401 and wrong.json()["error"] == "invalid_client"
     right = await http.post(
         f"{sandbox.url}/anaf-oauth2/v1/token",
