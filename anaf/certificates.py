@@ -29,3 +29,8 @@ def holder_cnp(certificate: x509.Certificate) -> str | None:
         if value.startswith(_CNP_PREFIX):
             return value[len(_CNP_PREFIX):]
     return None
+
+
+def load_certificate_bundle(pem: bytes) -> list[x509.Certificate]:
+    """Every certificate of a PEM bundle (e.g. the qualified CAs the server trusts)."""
+    return x509.load_pem_x509_certificates(pem)

@@ -18,6 +18,7 @@ from domain import events
 from graph.schema import schema
 from portofoliu.db import apply_migrations, pending_migrations, tortoise_config
 from portofoliu.graphql_app import PortofoliuGraphQL
+from portofoliu.routes.agent_statements import AGENT_STATEMENTS_PATH, agent_statements
 from portofoliu.services import build_services
 from portofoliu.settings import SANDBOX_MOUNT, Settings
 
@@ -63,6 +64,8 @@ def create_app(settings: Settings, *, self_url: str, migrate: bool | None = None
         async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
             await services.broadcast.connect()
             events.set_publisher(services.publish)
+            if services.discovery.options.resume_on_start:
+                await services.discovery.resume_stale()
             scheduler = None
             if settings.jobs_enabled:
                 from jobs.scheduler import build_scheduler
@@ -74,9 +77,10 @@ def create_app(settings: Settings, *, self_url: str, migrate: bool | None = None
             finally:
                 if scheduler is not None:
                     scheduler.shutdown(wait=False)
+                await services.discovery.stop()
                 events.set_publisher(None)
                 await services.broadcast.disconnect()
-                await services.http.aclose()
+                await services.aclose()
 
     graphql = PortofoliuGraphQL(schema, graphiql=settings.graphiql, allowed_origins=settings.allowed_origins)
     routes = [
@@ -84,6 +88,7 @@ def create_app(settings: Settings, *, self_url: str, migrate: bool | None = None
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
+        Route(AGENT_STATEMENTS_PATH, agent_statements, methods=["POST"]),
     ]
     if sandbox_mounted(settings):
         from anaf.sandbox.app import SandboxConfig, create_sandbox_app

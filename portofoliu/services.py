@@ -6,10 +6,25 @@ from __future__ import annotations
 import json
 import logging
 from dataclasses import dataclass, field
+from functools import cached_property
+from pathlib import Path
 from typing import Any
 
 import httpx
+from cryptography import x509
 
+from anaf.certificates import load_certificate_bundle
+from anaf.efactura import EfacturaClient
+from anaf.limits import (
+    ANAF_CALLS_PER_MINUTE,
+    CallLimiter,
+    DailyQuota,
+    LocalCallLimiter,
+    MemoryDailyQuota,
+    RedisCallLimiter,
+    RedisDailyQuota,
+)
+from anaf.oauth import OAuthClient
 from anaf.registry import RegistryClient
 from portofoliu.settings import SANDBOX_MOUNT, Settings
 
@@ -36,12 +51,53 @@ def anaf_urls(settings: Settings, self_url: str) -> AnafUrls:
 
 
 @dataclass
+class EfacturaBudget:
+    """The application's share of ANAF's e-Factura limits (see `anaf.limits`)."""
+
+    limiter: CallLimiter
+    daily_quota: DailyQuota
+
+    async def aclose(self) -> None:
+        for part in (self.limiter, self.daily_quota):
+            close = getattr(part, "aclose", None)
+            if close is not None:
+                await close()
+
+
+def efactura_budget(settings: Settings) -> EfacturaBudget:
+    """1,000 calls a minute for the whole application: one window in Redis shared by every process
+    when Redis is configured; otherwise each process keeps `1000 / EFACTURA_PROCESSES` to itself
+    (set EFACTURA_PROCESSES to the number of processes that call ANAF), so the sum stays under it."""
+    redis_url = settings.shared_redis_url
+    if redis_url:
+        return EfacturaBudget(RedisCallLimiter(redis_url, ANAF_CALLS_PER_MINUTE), RedisDailyQuota(redis_url))
+    share = max(1, ANAF_CALLS_PER_MINUTE // settings.efactura_processes)
+    return EfacturaBudget(LocalCallLimiter(share), MemoryDailyQuota())
+
+
+def trusted_agent_cas(settings: Settings) -> list[x509.Certificate]:
+    """The CAs whose certificates the token agent may present: AGENT_TRUSTED_CA_FILE, else (sandbox
+    mode) the sandbox CA."""
+    if settings.agent_trusted_ca_file:
+        return load_certificate_bundle(Path(settings.agent_trusted_ca_file).read_bytes())
+    if settings.sandbox:
+        from anaf.sandbox.ca import load_ca
+
+        return [load_ca().certificate]
+    return []
+
+
+@dataclass
 class Services:
     settings: Settings
     http: httpx.AsyncClient
     urls: AnafUrls
     registry: RegistryClient
+    oauth: OAuthClient
+    efactura: EfacturaClient
+    budget: EfacturaBudget
     broadcast: Any = None
+    discovery: Any = None  # domain.discovery_runner.DiscoveryRunner, built once the clients exist
     extra: dict[str, Any] = field(default_factory=dict)
 
     async def publish(self, channel: str, payload: dict[str, Any]) -> None:
@@ -53,12 +109,33 @@ class Services:
         for session_id in session_ids:
             await self.publish(f"session:{session_id}", {"kind": "session_revoked", "sessionId": session_id})
 
+    @cached_property
+    def trusted_agent_cas(self) -> list[x509.Certificate]:
+        return trusted_agent_cas(self.settings)
+
+    async def aclose(self) -> None:
+        if self.discovery is not None:
+            await self.discovery.stop()
+        await self.budget.aclose()
+        await self.http.aclose()
+
 
 def build_services(settings: Settings, *, self_url: str, http: httpx.AsyncClient | None = None, **overrides: Any) -> Services:
+    from domain.discovery_runner import DiscoveryRunner
+
     http = http or httpx.AsyncClient(timeout=httpx.Timeout(15.0, connect=5.0),
                                      limits=httpx.Limits(max_connections=50, max_keepalive_connections=10),
                                      headers={"User-Agent": "Portofoliu/0.1"})
     urls = anaf_urls(settings, self_url)
     registry_factory = overrides.pop("registry_factory", None) or RegistryClient
     registry = registry_factory(http, urls.registry)
-    return Services(settings=settings, http=http, urls=urls, registry=registry, **overrides)
+    budget = overrides.pop("budget", None) or efactura_budget(settings)
+    efactura_factory = overrides.pop("efactura_factory", None) or EfacturaClient
+    efactura = efactura_factory(http, urls.api, limiter=budget.limiter, daily_quota=budget.daily_quota)
+    oauth = OAuthClient(http, urls.oauth, client_id=settings.anaf_client_id, client_secret=settings.anaf_client_secret,
+                        redirect_uri=settings.redirect_uri)
+    discovery_options = overrides.pop("discovery_options", None) or {}
+    services = Services(settings=settings, http=http, urls=urls, registry=registry, oauth=oauth, efactura=efactura,
+                        budget=budget, **overrides)
+    services.discovery = DiscoveryRunner(services, **discovery_options)
+    return services

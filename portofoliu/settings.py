@@ -52,6 +52,16 @@ class Settings:
     allowed_origins: tuple[str, ...] = ()
     session_ttl_seconds: int = 30 * 24 * 3600
     graphiql: bool = True
+    redis_url: str | None = None
+    efactura_processes: int = 1
+    agent_trusted_ca_file: str | None = None
+
+    @property
+    def shared_redis_url(self) -> str | None:
+        """Where processes share ANAF call budgets: `REDIS_URL`, else a Redis `BROADCAST_URL`."""
+        if self.redis_url:
+            return self.redis_url
+        return self.broadcast_url if self.broadcast_url.startswith(("redis://", "rediss://")) else None
 
     @property
     def is_sqlite(self) -> bool:
@@ -160,6 +170,15 @@ def load_settings(env: Mapping[str, str] | None = None, *, key_file: Path | None
         value = get(name)
         urls[key] = _url(name, value, {"http", "https"}).rstrip("/") if value else (ANAF_PRODUCTION[key] if anaf_mode == "production" else None)
 
+    redis_url = get("REDIS_URL")
+    if redis_url:
+        _url("REDIS_URL", redis_url, {"redis", "rediss"})
+    trusted_ca_file = get("AGENT_TRUSTED_CA_FILE")
+    if trusted_ca_file and not Path(trusted_ca_file).is_file():
+        raise SettingsError(f"AGENT_TRUSTED_CA_FILE must name a PEM file of trusted CA certificates, got {trusted_ca_file!r}")
+    if anaf_mode == "production" and not trusted_ca_file:
+        raise SettingsError("AGENT_TRUSTED_CA_FILE is required when ANAF_MODE=production (the qualified CAs whose certificates the token agent may present)")
+
     origins = tuple(o.strip().rstrip("/") for o in (get("ALLOWED_ORIGINS") or "").split(",") if o.strip())
     for origin in origins:
         if origin != "*":
@@ -185,4 +204,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, key_file: Path | None
         allowed_origins=origins,
         session_ttl_seconds=_int("SESSION_TTL_SECONDS", get("SESSION_TTL_SECONDS") or str(30 * 24 * 3600), minimum=60),
         graphiql=_bool("GRAPHIQL", get("GRAPHIQL") or ("true" if database_url.startswith("sqlite") else "false")),
+        redis_url=redis_url,
+        efactura_processes=_int("EFACTURA_PROCESSES", get("EFACTURA_PROCESSES") or "1", minimum=1),
+        agent_trusted_ca_file=trusted_ca_file,
     )

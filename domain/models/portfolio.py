@@ -45,12 +45,16 @@ class PortfolioEntry(Model):
     rights_verified_at = fields.DatetimeField(null=True)
     rights_lost_at = fields.DatetimeField(null=True)
     is_new = fields.BooleanField(default=True)
+    # The run that first found the entry (NULL when added by hand): a later run clears `is_new`
+    # on entries it did not create.
+    discovered_by_run_id = fields.BigIntField(null=True)
     invitation = fields.ForeignKeyField("models.Invitation", related_name=False, null=True, on_delete=fields.SET_NULL)
     client_company = fields.ForeignKeyField("models.Company", related_name=False, null=True, on_delete=fields.SET_NULL)
 
     class Meta:
         table = "portfolio_entries"
         unique_together = (("firm", "cui"),)
+        indexes = (("firm_id", "name"), ("firm_id", "status"))
 
 
 class DiscoveryRun(Model):
@@ -68,9 +72,14 @@ class DiscoveryRun(Model):
     started_at = fields.DatetimeField(auto_now_add=True)
     finished_at = fields.DatetimeField(null=True)
     heartbeat_at = fields.DatetimeField(null=True)
+    # The firm's id while the run is RUNNING, NULL once it ends: a unique column that allows many
+    # NULLs gives "at most one running discovery per firm" on SQLite and PostgreSQL alike, so two
+    # processes can never both start one.
+    running_key = fields.CharField(max_length=20, unique=True, null=True)
 
     class Meta:
         table = "discovery_runs"
+        indexes = (("firm_id", "id"),)
 
 
 class AgentPairing(Model):
@@ -90,6 +99,7 @@ class SpvRightsUpload(Model):
     id = fields.BigIntField(primary_key=True)
     company = fields.ForeignKeyField("models.Company", related_name=False, on_delete=fields.CASCADE)
     certificate_serial = fields.CharField(max_length=64)
+    holder_name = fields.CharField(max_length=200, null=True)
     holder_cnp = fields.CharField(max_length=13, null=True)
     cuis = fields.JSONField(default=list)
     cnps = fields.JSONField(default=list)  # natural persons: kept apart, never turned into companies
@@ -98,3 +108,4 @@ class SpvRightsUpload(Model):
 
     class Meta:
         table = "spv_rights_uploads"
+        indexes = (("company_id", "id"),)

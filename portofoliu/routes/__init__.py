@@ -1,0 +1,1 @@
+"""HTTP routes besides /graphql: thin handlers that call the domain."""
