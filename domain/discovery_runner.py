@@ -3,7 +3,7 @@
 A run goes through phases, saved in `DiscoveryRun.state` after every unit of work so that a run
 cut short (process restart, ANAF down) resumes where it stopped:
 
-- collect: probe the firm's own CUI at e-Factura; when the answer's `cui` field lists several
+- collect: list the firm's own messages (60 days) at e-Factura; when the answer's `cui` field lists several
   CUIs, that is the certificate's live rights list. Add the latest SPV list the token agent
   uploaded (for the same certificate), the CUIs added by hand, and the entries found before.
   CUIs on the live list need no further check; the others are probed one by one.
@@ -49,6 +49,7 @@ REGISTRY_BATCH = 100
 UNIT_ITEMS = 100
 UNIT_SECONDS = 0.5
 CNP_LENGTH = 13
+LIST_DAYS = 60
 
 
 class RunFailed(Exception):
@@ -289,7 +290,8 @@ class Execution:
 
     async def _collect(self, state: RunState) -> None:
         firm = self.firm
-        own = await self.efactura.probe(await self._access_token(), firm.cui)
+        # The widest window: the `cui` field (the rights list) only comes with messages.
+        own = await self.efactura.list_messages(await self._access_token(), firm.cui, days=LIST_DAYS)
         if own.answer is RightsAnswer.TOKEN_INVALID:
             raise RunFailed("ANAF refused the firm's e-Factura authorization; authorize RO e-Factura again.")
         live: set[str] = set()

@@ -26,6 +26,11 @@ from portofoliu.db import apply_migrations, tortoise_config
 from portofoliu.settings import Settings
 from tests.support.graphql import GraphQLClient
 from tests.support.servers import app_factory, serve
+from tests.support.softhsm import softhsm, spv_server  # noqa: F401 - fixtures shared by every directory
+
+# ANAF retries and discovery pauses short enough for tests that inject faults.
+FAST_EFACTURA = {"max_attempts": 3, "backoff_initial": 0.05, "backoff_max": 0.3, "timeout": 5.0}
+FAST_DISCOVERY = {"pause_seconds": 0.1, "attempts": 2, "heartbeat_seconds": 0.5}
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES", "") == "1"
@@ -138,13 +143,15 @@ class RunningService:
 @pytest.fixture
 async def start_service(settings: Settings):
     """Start the whole service over real HTTP (any Settings field can be overridden)."""
+    from anaf.efactura import EfacturaClient
     from anaf.registry import RegistryClient
     from anaf.sandbox.app import SandboxConfig
     from portofoliu.app import create_app
 
     async with AsyncExitStack() as stack:
 
-        async def start(sandbox_config: SandboxConfig | None = None, **overrides) -> RunningService:
+        async def start(sandbox_config: SandboxConfig | None = None, discovery_options: dict | None = None,
+                        **overrides) -> RunningService:
             svc_settings = replace(settings, **overrides)
             holder: dict = {}
 
@@ -153,7 +160,9 @@ async def start_service(settings: Settings):
                 # Registry spacing is exercised by the anaf tests; here it would only slow every test down.
                 config = sandbox_config or SandboxConfig(registry_min_interval=0.0)
                 app = create_app(svc_settings, self_url=base_url, migrate=False, sandbox_config=config,
-                                 registry_factory=lambda http, url: RegistryClient(http, url, min_interval=0.0, backoff_initial=0.05, backoff_max=0.2, max_attempts=3))
+                                 registry_factory=lambda http, url: RegistryClient(http, url, min_interval=0.0, backoff_initial=0.05, backoff_max=0.2, max_attempts=3),
+                                 efactura_factory=lambda http, url, **kw: EfacturaClient(http, url, **kw, **FAST_EFACTURA),
+                                 discovery_options={**FAST_DISCOVERY, **(discovery_options or {})})
                 holder["app"] = app
                 return app
 

@@ -1,5 +1,8 @@
 """SoftHSM2 tokens carrying sandbox holder certificates, and the sandbox SPV service over TLS.
 
+Fixtures for every test directory (the token agent's tests and the server's upload tests):
+tests/conftest.py imports them.
+
 SoftHSM reads SOFTHSM2_CONF when the module is first loaded and the module is loaded once per
 process, so every token the tests need is initialised up front, in one session-scoped directory.
 """
