@@ -121,6 +121,11 @@ class RunningService:
     app: object
     settings: Settings
     clients: list[GraphQLClient] = field(default_factory=list)
+    stack: AsyncExitStack = field(default_factory=AsyncExitStack)
+
+    async def stop(self) -> None:
+        """Shut the process down (lifespan and all) before the test ends, e.g. to restart on the same database."""
+        await self.stack.aclose()
 
     @property
     def services(self):
@@ -166,9 +171,11 @@ async def start_service(settings: Settings):
                 holder["app"] = app
                 return app
 
-            url = await stack.enter_async_context(serve(build))
-            service = RunningService(url=url, app=holder["app"], settings=svc_settings)
-            stack.push_async_callback(lambda: asyncio.gather(*(c.aclose() for c in service.clients)))
+            own = AsyncExitStack()
+            url = await own.enter_async_context(serve(build))
+            service = RunningService(url=url, app=holder["app"], settings=svc_settings, stack=own)
+            own.push_async_callback(lambda: asyncio.gather(*(c.aclose() for c in service.clients)))
+            stack.push_async_callback(own.aclose)
             return service
 
         yield start

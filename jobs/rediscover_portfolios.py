@@ -1,0 +1,45 @@
+"""Re-discover portfolios daily: ANAF grants and withdraws rights over time (ANAF.md §6).
+
+Every firm with an ACTIVE e-Factura integration whose latest run is older than a day (or that has
+none) gets a new run; one per firm at most (the runs' unique `running_key`), and one process at a
+time picks the firms (advisory lock). Resuming runs cut short by a restart happens here too.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from domain.discovery import create_run
+from domain.models.companies import Company
+from domain.models.efactura import EfacturaIntegration, EfacturaStatus
+from domain.models.portfolio import DiscoveryRun
+from domain.throttle import now
+from jobs.locks import exclusive
+from jobs.scheduler import periodic
+
+INTERVAL = timedelta(days=1)
+MAX_STARTS_PER_TICK = 50  # spread a large fleet of firms over several ticks
+
+
+async def rediscover_due(services, *, interval: timedelta = INTERVAL, limit: int = MAX_STARTS_PER_TICK) -> list[int]:
+    """Start runs for the firms that are due; returns the started run ids."""
+    started: list[int] = []
+    async with exclusive("rediscover-portfolios") as got:
+        if not got:
+            return started
+        firms = EfacturaIntegration.filter(status=EfacturaStatus.ACTIVE).values_list("company_id", flat=True)
+        recent = DiscoveryRun.filter(started_at__gte=now() - interval).values_list("firm_id", flat=True)
+        due = await Company.filter(id__in=list(await firms), provides_accounting_services=True).exclude(
+            id__in=list(await recent)).order_by("id").limit(limit).values_list("id", flat=True)
+    for firm_id in due:
+        run, created = await create_run(firm_id=firm_id, started_by_id=None)
+        if created:
+            services.discovery.start(run.id)
+            started.append(run.id)
+    return started
+
+
+@periodic("rediscover-portfolios", seconds=3600)
+async def run(services) -> None:
+    await services.discovery.resume_stale()
+    await rediscover_due(services)
