@@ -1,0 +1,115 @@
+"""Benchmark: discovering the ~2,000-company holder ("large") against the sandbox with ANAF's real
+limits (registry: ≤100 CUIs per request, ≥1 s between requests; e-Factura: 1,000 calls a minute).
+
+The floor is what those limits alone impose: registry requests × 1 s, or e-Factura calls at
+1,000 a minute, whichever is longer. Prints the measured time, the floor and their ratio.
+
+    python -m bench.discovery [--holder large]
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import math
+import socket
+import tempfile
+import time
+from pathlib import Path
+
+import httpx
+import uvicorn
+
+from anaf.limits import ANAF_CALLS_PER_MINUTE
+from anaf.sandbox.app import SandboxConfig
+from anaf.sandbox.dataset import get_dataset
+from portofoliu.app import create_app
+from portofoliu.db import apply_migrations
+from portofoliu.settings import SANDBOX_MOUNT, Settings
+
+REGISTRY_INTERVAL = 1.0
+REGISTRY_BATCH = 100
+
+
+async def _graphql(http: httpx.AsyncClient, url: str, query: str, token: str | None = None, **variables) -> dict:
+    headers = {"Authorization": f"Bearer {token}"} if token else {}
+    body = (await http.post(f"{url}/graphql", json={"query": query, "variables": variables}, headers=headers)).json()
+    assert not body.get("errors"), body
+    return body["data"]
+
+
+async def _authorize(http: httpx.AsyncClient, url: str, settings: Settings, company_id: int, holder_key: str) -> None:
+    from urllib.parse import parse_qs, urlsplit
+
+    from anaf.oauth import OAuthClient
+    from domain.models.efactura import EfacturaIntegration, EfacturaStatus
+
+    oauth = OAuthClient(http, f"{url}{SANDBOX_MOUNT}/anaf-oauth2/v1", client_id=settings.anaf_client_id,
+                        client_secret=settings.anaf_client_secret, redirect_uri=settings.redirect_uri)
+    authorize = oauth.authorize_url("bench")
+    form = {k: v[0] for k, v in parse_qs(urlsplit(authorize).query).items()}
+    answer = await http.post(authorize.split("?")[0], data=form | {"holder": holder_key, "pin": get_dataset().holders[holder_key].pin})
+    code = parse_qs(urlsplit(answer.headers["location"]).query)["code"][0]
+    tokens = await oauth.exchange_code(code)
+    await EfacturaIntegration.create(company_id=company_id, status=EfacturaStatus.ACTIVE, access_token_enc=tokens.access_token,
+                                     refresh_token_enc=tokens.refresh_token, certificate_serial=tokens.serial)
+
+
+async def measure(holder_key: str) -> tuple[float, float, int, int]:
+    """(seconds, floor seconds, registry requests, e-Factura calls) of one discovery."""
+    holder = get_dataset().holders[holder_key]
+    with tempfile.TemporaryDirectory() as tmp:
+        database_url = f"sqlite://{Path(tmp) / 'bench.sqlite3'}"
+        await apply_migrations(database_url)
+        sock = socket.socket()
+        sock.bind(("127.0.0.1", 0))
+        url = f"http://127.0.0.1:{sock.getsockname()[1]}"
+        settings = Settings(database_url=database_url, secret_keys=(("k1", b"bench-secret-key-0123456789"),),
+                            app_url=url, jobs_enabled=False, graphiql=False)
+        app = create_app(settings, self_url=url, migrate=False, sandbox_config=SandboxConfig())
+        server = uvicorn.Server(uvicorn.Config(app, log_level="warning"))
+        task = asyncio.create_task(server.serve(sockets=[sock]))
+        while not server.started:
+            await asyncio.sleep(0.01)
+        try:
+            async with httpx.AsyncClient(timeout=60) as http:
+                signed = await _graphql(http, url, """mutation { signUp(input: {email: "bench@example.ro", password: "parola-buna-2024",
+                    name: "Bench"}) { token } }""")
+                token = signed["signUp"]["token"]
+                company = (await _graphql(http, url, """mutation($cui: String!) { createCompany(input: {cui: $cui,
+                    providesAccountingServices: true}) { company { id } } }""", token, cui=holder.firm_cui))["createCompany"]["company"]
+                await _authorize(http, url, settings, int(company["id"]), holder_key)
+                await asyncio.sleep(REGISTRY_INTERVAL)  # the createCompany lookup's spacing is not discovery's
+                started = time.perf_counter()
+                await _graphql(http, url, "mutation($id: ID!) { startPortfolioDiscovery(companyId: $id) { run { id } } }",
+                               token, id=company["id"])
+                while True:
+                    run = (await _graphql(http, url, "query($id: ID!) { latestDiscoveryRun(companyId: $id) { status found } }",
+                                          token, id=company["id"]))["latestDiscoveryRun"]
+                    if run["status"] != "RUNNING":
+                        break
+                    await asyncio.sleep(0.05)
+                elapsed = time.perf_counter() - started
+                assert run["status"] == "SUCCEEDED" and run["found"] == len(holder.cuis) - 1, run
+        finally:
+            server.should_exit = True
+            await task
+    registry_requests = math.ceil((len(holder.cuis) - 1) / REGISTRY_BATCH)
+    efactura_calls = 1
+    floor = max(registry_requests * REGISTRY_INTERVAL, efactura_calls * 60 / ANAF_CALLS_PER_MINUTE)
+    return elapsed, floor, registry_requests, efactura_calls
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--holder", default="large", help="sandbox holder: small, medium, large")
+    args = parser.parse_args()
+    elapsed, floor, requests, calls = asyncio.run(measure(args.holder))
+    print(f"holder {args.holder}: {requests} registry requests, {calls} e-Factura calls")
+    print(f"discovery took {elapsed:.2f} s; floor imposed by ANAF's limits {floor:.2f} s; ratio {elapsed / floor:.3f}")
+    strict = max((requests - 1) * REGISTRY_INTERVAL, 1e-9)
+    print(f"(counting only the {requests - 1} gaps between registry requests: floor {strict:.2f} s, ratio {elapsed / strict:.3f})")
+
+
+if __name__ == "__main__":
+    main()
