@@ -18,6 +18,7 @@ from domain import events
 from graph.schema import schema
 from portofoliu.db import apply_migrations, pending_migrations, tortoise_config
 from portofoliu.graphql_app import PortofoliuGraphQL
+from portofoliu.routes import oauth_callback
 from portofoliu.services import build_services
 from portofoliu.settings import SANDBOX_MOUNT, Settings
 
@@ -84,6 +85,7 @@ def create_app(settings: Settings, *, self_url: str, migrate: bool | None = None
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
+        Route(oauth_callback.PATH, oauth_callback.oauth_callback, methods=["GET"]),
     ]
     if sandbox_mounted(settings):
         from anaf.sandbox.app import SandboxConfig, create_sandbox_app

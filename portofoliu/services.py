@@ -10,7 +10,10 @@ from typing import Any
 
 import httpx
 
+from anaf.oauth import OAuthClient
 from anaf.registry import RegistryClient
+from domain import efactura_status, token_vault
+from domain.token_vault import TokenVault
 from portofoliu.settings import SANDBOX_MOUNT, Settings
 
 log = logging.getLogger(__name__)
@@ -41,6 +44,8 @@ class Services:
     http: httpx.AsyncClient
     urls: AnafUrls
     registry: RegistryClient
+    oauth: OAuthClient
+    vault: TokenVault
     broadcast: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -61,4 +66,10 @@ def build_services(settings: Settings, *, self_url: str, http: httpx.AsyncClient
     urls = anaf_urls(settings, self_url)
     registry_factory = overrides.pop("registry_factory", None) or RegistryClient
     registry = registry_factory(http, urls.registry)
-    return Services(settings=settings, http=http, urls=urls, registry=registry, **overrides)
+    oauth = OAuthClient(http, urls.oauth, client_id=settings.anaf_client_id, client_secret=settings.anaf_client_secret,
+                        redirect_uri=settings.redirect_uri)
+    vault = TokenVault(settings.secret_keys)
+    # The domain reads the vault and the web app's address from here (see their modules).
+    token_vault.install(vault)
+    efactura_status.set_app_url(settings.app_url)
+    return Services(settings=settings, http=http, urls=urls, registry=registry, oauth=oauth, vault=vault, **overrides)
