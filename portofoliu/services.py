@@ -1,4 +1,4 @@
-"""The long-lived objects of one process (settings, the HTTP client, ANAF clients, pub/sub),
+"""The long-lived objects of one process (settings, the HTTP client, ANAF clients, the mailer, pub/sub),
 built once in the lifespan and handed to resolvers, routes and jobs."""
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from anaf.oauth import OAuthClient
 from anaf.registry import RegistryClient
 from domain import efactura_status, token_vault
 from domain.token_vault import TokenVault
+from portofoliu.mail import Mailer, build_mailer
 from portofoliu.settings import SANDBOX_MOUNT, Settings
 
 log = logging.getLogger(__name__)
@@ -46,6 +47,7 @@ class Services:
     registry: RegistryClient
     oauth: OAuthClient
     vault: TokenVault
+    mailer: Mailer
     broadcast: Any = None
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -66,10 +68,12 @@ def build_services(settings: Settings, *, self_url: str, http: httpx.AsyncClient
     urls = anaf_urls(settings, self_url)
     registry_factory = overrides.pop("registry_factory", None) or RegistryClient
     registry = registry_factory(http, urls.registry)
+    mailer = overrides.pop("mailer", None) or build_mailer(settings)
     oauth = OAuthClient(http, urls.oauth, client_id=settings.anaf_client_id, client_secret=settings.anaf_client_secret,
                         redirect_uri=settings.redirect_uri)
     vault = TokenVault(settings.secret_keys)
     # The domain reads the vault and the web app's address from here (see their modules).
     token_vault.install(vault)
     efactura_status.set_app_url(settings.app_url)
-    return Services(settings=settings, http=http, urls=urls, registry=registry, oauth=oauth, vault=vault, **overrides)
+    return Services(settings=settings, http=http, urls=urls, registry=registry, oauth=oauth, vault=vault, mailer=mailer,
+                    **overrides)
