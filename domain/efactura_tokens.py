@@ -143,9 +143,8 @@ async def expire(integration: EfacturaIntegration) -> None:
 
 
 async def _locale_of(integration: EfacturaIntegration) -> str:
-    if integration.authorized_by_id is None:
-        return "ro"
-    return await User.filter(id=integration.authorized_by_id).first().values_list("locale", flat=True) or "ro"
+    user = await User.get_or_none(id=integration.authorized_by_id) if integration.authorized_by_id is not None else None
+    return user.locale if user is not None else "ro"
 
 
 async def warn_if_ending(integration_id: int) -> bool:
