@@ -25,7 +25,7 @@ from anaf.sandbox.app import SandboxConfig
 from anaf.sandbox.dataset import get_dataset
 from portofoliu.app import create_app
 from portofoliu.db import apply_migrations
-from portofoliu.settings import SANDBOX_MOUNT, Settings
+from portofoliu.settings import Settings
 
 REGISTRY_INTERVAL = 1.0
 REGISTRY_BATCH = 100
@@ -38,21 +38,19 @@ async def _graphql(http: httpx.AsyncClient, url: str, query: str, token: str | N
     return body["data"]
 
 
-async def _authorize(http: httpx.AsyncClient, url: str, settings: Settings, company_id: int, holder_key: str) -> None:
+async def _authorize(http: httpx.AsyncClient, url: str, token: str, company_id: str, holder_key: str) -> None:
+    """Authorize e-Factura as a manager does: start it, answer the sandbox's certificate picker, and
+    follow ANAF's redirect to the service's callback (which stores the tokens)."""
     from urllib.parse import parse_qs, urlsplit
 
-    from anaf.oauth import OAuthClient
-    from domain.models.efactura import EfacturaIntegration, EfacturaStatus
-
-    oauth = OAuthClient(http, f"{url}{SANDBOX_MOUNT}/anaf-oauth2/v1", client_id=settings.anaf_client_id,
-                        client_secret=settings.anaf_client_secret, redirect_uri=settings.redirect_uri)
-    authorize = oauth.authorize_url("bench")
+    started = (await _graphql(http, url, """mutation($id: ID!) { startEfacturaAuthorization(companyId: $id) {
+        authorizationUrl errors { code message } } }""", token, id=company_id))["startEfacturaAuthorization"]
+    assert not started["errors"], started
+    authorize = started["authorizationUrl"]
     form = {k: v[0] for k, v in parse_qs(urlsplit(authorize).query).items()}
     answer = await http.post(authorize.split("?")[0], data=form | {"holder": holder_key, "pin": get_dataset().holders[holder_key].pin})
-    code = parse_qs(urlsplit(answer.headers["location"]).query)["code"][0]
-    tokens = await oauth.exchange_code(code)
-    await EfacturaIntegration.create(company_id=company_id, status=EfacturaStatus.ACTIVE, access_token_enc=tokens.access_token,
-                                     refresh_token_enc=tokens.refresh_token, certificate_serial=tokens.serial)
+    callback = await http.get(answer.headers["location"])  # the settings' redirect URI is this service
+    assert callback.status_code == 303 and "status=ok" in callback.headers["location"], callback.headers
 
 
 async def measure(holder_key: str) -> tuple[float, float, int, int]:
@@ -78,7 +76,7 @@ async def measure(holder_key: str) -> tuple[float, float, int, int]:
                 token = signed["signUp"]["token"]
                 company = (await _graphql(http, url, """mutation($cui: String!) { createCompany(input: {cui: $cui,
                     providesAccountingServices: true}) { company { id } } }""", token, cui=holder.firm_cui))["createCompany"]["company"]
-                await _authorize(http, url, settings, int(company["id"]), holder_key)
+                await _authorize(http, url, token, company["id"], holder_key)
                 await asyncio.sleep(REGISTRY_INTERVAL)  # the createCompany lookup's spacing is not discovery's
                 started = time.perf_counter()
                 await _graphql(http, url, "mutation($id: ID!) { startPortfolioDiscovery(companyId: $id) { run { id } } }",

@@ -79,7 +79,7 @@ class ManualAddResult:
 
 
 async def add_portfolio_companies(*, actor: User, company_id: int | str, cuis: Sequence[str], efactura, registry,
-                                  oauth=None) -> ManualAddResult:
+                                  oauth) -> ManualAddResult:
     """Add CUIs typed or imported by the accountant, each verified by probing ANAF with the firm's
     token: with rights → an entry with source MANUAL; without → reported at `["cuis", i]`, not added.
     ANAF down → ANAF_UNAVAILABLE and nothing written."""

@@ -30,10 +30,10 @@ from datetime import timedelta
 from typing import Any
 
 from anaf.efactura import RightsAnswer
-from anaf.errors import AnafError
+from anaf.errors import AnafError, AnafUnavailable
 from domain.companies import member_user_ids
 from domain.efactura import access_token_for
-from domain.errors import DomainError
+from domain.errors import DomainError, ErrorCode
 from domain.events import company_channel, emit, unit_of_work
 from domain.models.companies import Company
 from domain.models.efactura import EfacturaIntegration
@@ -216,7 +216,7 @@ class Execution:
         self.options = runner.options
         self.efactura = runner.services.efactura
         self.registry = runner.services.registry
-        self.oauth = getattr(runner.services, "oauth", None)
+        self.oauth = runner.services.oauth
         self.run_id = run_id
         self._token: str | None = None
 
@@ -268,6 +268,9 @@ class Execution:
             try:
                 self._token = await access_token_for(self.firm.id, oauth=self.oauth)
             except DomainError as error:
+                if error.code == ErrorCode.ANAF_UNAVAILABLE:
+                    # A refresh that could not reach ANAF: pause like any other outage, the authorization stands.
+                    raise AnafUnavailable(error.en) from None
                 raise RunFailed(error.en) from None
         return self._token
 

@@ -13,11 +13,13 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from tortoise.contrib.starlette import RegisterTortoise
+from tortoise.exceptions import BaseORMException
 
 from domain import events
 from graph.schema import schema
 from portofoliu.db import apply_migrations, pending_migrations, tortoise_config
 from portofoliu.graphql_app import PortofoliuGraphQL
+from portofoliu.routes import oauth_callback
 from portofoliu.routes.agent_statements import AGENT_STATEMENTS_PATH, agent_statements
 from portofoliu.services import build_services
 from portofoliu.settings import SANDBOX_MOUNT, Settings
@@ -44,8 +46,22 @@ async def readyz(request: Request) -> JSONResponse:
     return JSONResponse({"status": "ok"})
 
 
+async def resume_discovery(services) -> None:
+    """Discovery runs cut short by a restart go on at once. A database not migrated yet must not stop
+    the process from starting: /readyz reports it, and the hourly job resumes the runs later."""
+    try:
+        await services.discovery.resume_stale()
+    except BaseORMException as exc:
+        log.warning("discovery runs not resumed at start-up: %s", exc)
+
+
 def sandbox_mounted(settings: Settings) -> bool:
     return settings.sandbox and not (settings.anaf_registry_url and settings.anaf_oauth_url and settings.anaf_api_url)
+
+
+def outbox_page_mounted(settings: Settings) -> bool:
+    """The page showing kept e-mail is a demo tool: embedded set-up, or sandbox without real SMTP."""
+    return settings.embedded or (settings.sandbox and not settings.smtp_url)
 
 
 def create_app(settings: Settings, *, self_url: str, migrate: bool | None = None, sandbox_config=None,
@@ -65,7 +81,7 @@ def create_app(settings: Settings, *, self_url: str, migrate: bool | None = None
             await services.broadcast.connect()
             events.set_publisher(services.publish)
             if services.discovery.options.resume_on_start:
-                await services.discovery.resume_stale()
+                await resume_discovery(services)
             scheduler = None
             if settings.jobs_enabled:
                 from jobs.scheduler import build_scheduler
@@ -88,8 +104,13 @@ def create_app(settings: Settings, *, self_url: str, migrate: bool | None = None
         WebSocketRoute("/graphql", graphql),
         Route("/healthz", healthz),
         Route("/readyz", readyz),
+        Route(oauth_callback.PATH, oauth_callback.oauth_callback, methods=["GET"]),
         Route(AGENT_STATEMENTS_PATH, agent_statements, methods=["POST"]),
     ]
+    if outbox_page_mounted(settings):
+        from portofoliu.routes.outbox_page import outbox_page
+
+        routes.append(Route("/_outbox", outbox_page, methods=["GET"]))
     if sandbox_mounted(settings):
         from anaf.sandbox.app import SandboxConfig, create_sandbox_app
 

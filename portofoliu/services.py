@@ -1,4 +1,4 @@
-"""The long-lived objects of one process (settings, the HTTP client, ANAF clients, pub/sub),
+"""The long-lived objects of one process (settings, the HTTP client, ANAF clients, the mailer, pub/sub),
 built once in the lifespan and handed to resolvers, routes and jobs."""
 
 from __future__ import annotations
@@ -26,6 +26,9 @@ from anaf.limits import (
 )
 from anaf.oauth import OAuthClient
 from anaf.registry import RegistryClient
+from domain import efactura_status, token_vault
+from domain.token_vault import TokenVault
+from portofoliu.mail import Mailer, build_mailer
 from portofoliu.settings import SANDBOX_MOUNT, Settings
 
 log = logging.getLogger(__name__)
@@ -94,6 +97,8 @@ class Services:
     urls: AnafUrls
     registry: RegistryClient
     oauth: OAuthClient
+    vault: TokenVault
+    mailer: Mailer
     efactura: EfacturaClient
     budget: EfacturaBudget
     broadcast: Any = None
@@ -117,6 +122,7 @@ class Services:
         if self.discovery is not None:
             await self.discovery.stop()
         await self.budget.aclose()
+        await self.mailer.aclose()
         await self.http.aclose()
 
 
@@ -129,13 +135,18 @@ def build_services(settings: Settings, *, self_url: str, http: httpx.AsyncClient
     urls = anaf_urls(settings, self_url)
     registry_factory = overrides.pop("registry_factory", None) or RegistryClient
     registry = registry_factory(http, urls.registry)
+    mailer = overrides.pop("mailer", None) or build_mailer(settings)
     budget = overrides.pop("budget", None) or efactura_budget(settings)
     efactura_factory = overrides.pop("efactura_factory", None) or EfacturaClient
     efactura = efactura_factory(http, urls.api, limiter=budget.limiter, daily_quota=budget.daily_quota)
     oauth = OAuthClient(http, urls.oauth, client_id=settings.anaf_client_id, client_secret=settings.anaf_client_secret,
                         redirect_uri=settings.redirect_uri)
+    vault = TokenVault(settings.secret_keys)
+    # The domain reads the vault and the web app's address from here (see their modules).
+    token_vault.install(vault)
+    efactura_status.set_app_url(settings.app_url)
     discovery_options = overrides.pop("discovery_options", None) or {}
-    services = Services(settings=settings, http=http, urls=urls, registry=registry, oauth=oauth, efactura=efactura,
-                        budget=budget, **overrides)
+    services = Services(settings=settings, http=http, urls=urls, registry=registry, oauth=oauth, vault=vault, mailer=mailer,
+                        efactura=efactura, budget=budget, **overrides)
     services.discovery = DiscoveryRunner(services, **discovery_options)
     return services

@@ -25,6 +25,7 @@ from tortoise.context import TortoiseContext
 from portofoliu.db import apply_migrations, tortoise_config
 from portofoliu.settings import Settings
 from tests.support.graphql import GraphQLClient
+from tests.support.requirements import REQUIRE_SERVICES
 from tests.support.servers import app_factory, serve
 from tests.support.softhsm import softhsm, spv_server  # noqa: F401 - fixtures shared by every directory
 
@@ -33,8 +34,9 @@ FAST_EFACTURA = {"max_attempts": 3, "backoff_initial": 0.05, "backoff_max": 0.3,
 FAST_DISCOVERY = {"pause_seconds": 0.1, "attempts": 2, "heartbeat_seconds": 0.5}
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
-REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES", "") == "1"
 ON_POSTGRES = TEST_DATABASE_URL.startswith(("postgres://", "postgresql://"))
+
+pytest_plugins = ["tests.support.smtp"]
 
 
 def pytest_collection_modifyitems(config, items):

@@ -6,15 +6,15 @@ import strawberry
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.tools import merge_types
 
-from graph.resolvers import accounts, companies, portfolio
+from graph.resolvers import accounts, companies, efactura, portfolio
 from graph.schema.errors import ApiErrors
 
 MAX_DEPTH = 10
 MAX_TOKENS = 2000
 MAX_ALIASES = 30
 
-QUERIES = (accounts.Query, companies.Query, portfolio.Query)
-MUTATIONS = (accounts.Mutation, companies.Mutation, portfolio.Mutation)
+QUERIES = (accounts.Query, companies.Query, efactura.Query, portfolio.Query)
+MUTATIONS = (accounts.Mutation, companies.Mutation, efactura.Mutation, portfolio.Mutation)
 SUBSCRIPTIONS: tuple[type, ...] = ()
 
 Query = merge_types("Query", QUERIES)

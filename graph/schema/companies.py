@@ -8,6 +8,7 @@ import strawberry
 
 from domain.companies import CompanyLink, Relationship
 from domain.models.companies import Company as CompanyModel
+from graph.schema.efactura import EfacturaIntegration, integration_loader
 from graph.schema.errors import UserError
 
 CompanyRelationship = strawberry.enum(Relationship, name="CompanyRelationship")
@@ -23,6 +24,10 @@ class Company:
     registry_status: str = strawberry.field(description="active, inactive or deregistered, per ANAF's registry")
     vat_payer: bool
     provides_accounting_services: bool
+
+    @strawberry.field(description="The e-Factura integration; null for companies the viewer is not a member of.")
+    async def efactura(self, info: strawberry.Info) -> EfacturaIntegration | None:
+        return await integration_loader(info.context).load(int(self.id))
 
     @staticmethod
     def of(company: CompanyModel) -> "Company":

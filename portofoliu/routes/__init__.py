@@ -1,1 +1,1 @@
-"""HTTP routes besides /graphql: thin handlers that call the domain."""
+"""HTTP routes besides /graphql, one module each, thin: they call the domain and render."""

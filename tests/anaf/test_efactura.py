@@ -134,13 +134,14 @@ async def test_missing_parameter_is_http_400(sandbox, http, token):
 
 
 async def test_missing_invalid_or_expired_token_is_401(start_sandbox, http):
-    sandbox = await start_sandbox(access_token_ttl=1)
+    # Lifetimes are whole seconds: 2 s leaves at least 1 s of validity for the first calls.
+    sandbox = await start_sandbox(access_token_ttl=2)
     pair = await log_in(http, sandbox.url)
     cif = sandbox.state.dataset.holders["small"].cuis[0]
     assert (await raw_list(http, sandbox, None, zile=1, cif=cif))[0] == 401
     assert (await raw_list(http, sandbox, "not-a-jwt", zile=1, cif=cif))[0] == 401
     assert (await raw_list(http, sandbox, pair.access_token, zile=1, cif=cif))[0] == 200
-    await asyncio.sleep(1.1)
+    await asyncio.sleep(2.1)
     result = await efactura(http, sandbox).probe(pair.access_token, cif)
     assert result.answer is RightsAnswer.TOKEN_INVALID
 

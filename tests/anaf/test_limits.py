@@ -13,6 +13,7 @@ from redis.asyncio import Redis
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from anaf.limits import LocalCallLimiter, MemoryDailyQuota, RedisCallLimiter, RedisDailyQuota
+from tests.support.requirements import service_missing
 
 REDIS_URL = os.environ.get("TEST_REDIS_URL", "redis://127.0.0.1:6379/0")
 
@@ -24,7 +25,7 @@ async def redis() -> AsyncIterator[Redis]:
         await client.ping()
     except (RedisConnectionError, OSError) as exc:
         await client.aclose()
-        pytest.skip(f"no Redis server at {REDIS_URL} ({exc}); set TEST_REDIS_URL to run the shared-limit tests")
+        service_missing(f"no Redis server at {REDIS_URL} ({exc}); set TEST_REDIS_URL to run the shared-limit tests")
     yield client
     await client.aclose()
 

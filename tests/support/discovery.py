@@ -24,7 +24,7 @@ async def accounting_firm(service, holder_key: str = "small", *, authorize: bool
     token, _ = await api_user(service)
     company = await api_company(service, token, holder(holder_key).firm_cui, accounting=accounting)
     if authorize:
-        await activate_efactura(service, company["id"], holder_key)
+        await activate_efactura(service, token, company["id"], holder_key=holder_key)
     return token, company
 
 

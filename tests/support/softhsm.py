@@ -17,6 +17,8 @@ from dataclasses import dataclass
 
 import pytest
 
+from tests.support.requirements import service_missing
+
 from anaf.agent.token import SOFTHSM_MODULE, CertificateInfo
 from anaf.sandbox.dataset import Holder, get_dataset
 from anaf.sandbox.spv import SpvServer, start_spv_server
@@ -47,7 +49,7 @@ class SoftHsm:
 @pytest.fixture(scope="session")
 def softhsm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SoftHsm]:
     if shutil.which("softhsm2-util") is None or not os.path.exists(SOFTHSM_MODULE):
-        pytest.skip("SoftHSM2 is not installed (softhsm2-util and its PKCS#11 module are needed)")
+        service_missing("SoftHSM2 is not installed (softhsm2-util and its PKCS#11 module are needed)")
     from anaf.sandbox.token_certificates import issue_sandbox_certificate
 
     root = tmp_path_factory.mktemp("softhsm")
