@@ -20,7 +20,7 @@ from domain.contacts import clean_name, normalise_phone
 from domain.errors import DomainError, ErrorCode
 from domain.events import company_channel, emit, unit_of_work
 from domain.invitation_mail import collaboration_request
-from domain.invitation_state import Action, effective_status, record, require_status
+from domain.invitation_state import Action, effective_status, record, require_status, with_companies
 from domain.invitation_texts import client_account_created, collaboration_invitation
 from domain.models.accounts import User
 from domain.models.companies import Company, MemberRole, Membership
@@ -129,7 +129,7 @@ async def claim(*, actor: User, token: str, registry: Registry, app_url: str) ->
     async with unit_of_work():
         invitation = await _relock(invitation.id)
         await _link_company(invitation, user=actor, registry_record=record_, app_url=app_url, action=Action.CLAIMED)
-    return invitation
+    return await with_companies(invitation)
 
 
 async def _relock(invitation_id: int) -> Invitation:

@@ -102,3 +102,9 @@ async def _mirror_many(status: PortfolioStatus, invitations: list[Invitation]) -
             changed.append(entry)
     if changed:
         await PortfolioEntry.bulk_update(changed, fields=["status", "invitation_id", "client_company_id"], batch_size=len(changed))
+
+
+async def with_companies(invitation: Invitation) -> Invitation:
+    """Load the firm and client company the API shows with an invitation."""
+    await invitation.fetch_related(*(["firm"] if invitation.firm_id else []), *(["client_company"] if invitation.client_company_id else []))
+    return invitation

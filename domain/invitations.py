@@ -22,7 +22,7 @@ from domain.errors import AccessError, DomainError, ErrorCode, NotFound
 from domain.events import company_channel, emit, unit_of_work
 from domain.invitation_expiry import expire_overdue
 from domain.invitation_mail import invitation_message, invite_link, send_invitations as queue_invitation_mail
-from domain.invitation_state import Action, effective_status, mirror_in_portfolio, open_key, record, require_status
+from domain.invitation_state import Action, effective_status, mirror_in_portfolio, open_key, record, require_status, with_companies
 from domain.models.accounts import User
 from domain.models.companies import Company
 from domain.models.invitations import (OPEN_INVITATION_STATUSES, Collaboration, CollaborationStatus, IdempotencyRecord,
@@ -252,7 +252,7 @@ async def resend_invitation(*, actor: User, invitation_id: int | str, links: Lin
         await throttle.record(limit_key)
         await record(invitation, action=Action.RESENT, actor_id=actor.id)
         await queue_invitation_mail([invitation_message(invitation, firm_name=invitation.firm.name, link=invite_link(links.app_url, token))])
-    return invitation
+    return await with_companies(invitation)
 
 
 async def revoke_invitation(*, actor: User, invitation_id: int | str) -> Invitation:
@@ -265,7 +265,7 @@ async def revoke_invitation(*, actor: User, invitation_id: int | str) -> Invitat
         await record(invitation, action=Action.REVOKED, actor_id=actor.id)
         if invitation.client_company_id:
             emit(company_channel(invitation.client_company_id), "invitation", id=invitation.id)
-    return invitation
+    return await with_companies(invitation)
 
 
 def _status_filter(status: InvitationStatus, at) -> Q:
