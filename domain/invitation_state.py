@@ -10,6 +10,8 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Iterable
 
+from tortoise import connections
+
 from domain.errors import DomainError, ErrorCode
 from domain.events import company_channel, emit
 from domain.models.invitations import OPEN_INVITATION_STATUSES, Invitation, InvitationEvent, InvitationStatus
@@ -41,7 +43,7 @@ class Action:
 
 
 def open_key(firm_id: int, cui: str) -> str:
-    return f"{firm_id}:{cui}"
+    return f"{firm_id}:{cui}"  # `link_sent_invitations` rebuilds it in SQL
 
 
 def effective_status(invitation: Invitation, at: datetime | None = None) -> InvitationStatus:
@@ -77,7 +79,10 @@ async def record(invitation: Invitation, *, action: str, actor_id: int | None, d
 
 
 async def mirror_in_portfolio(invitations: Iterable[Invitation]) -> None:
-    """Point each invitation's portfolio entry at it, with the matching status (one UPDATE per status)."""
+    """Give each invitation's portfolio entry the matching status: one UPDATE per status.
+
+    A single invitation (re)links its entry by firm and CUI; a group moves entries already linked
+    to its invitations (every transition after sending; `link_sent_invitations` links new ones)."""
     by_status: dict[PortfolioStatus, list[Invitation]] = {}
     for invitation in invitations:
         by_status.setdefault(PORTFOLIO_STATUS[InvitationStatus(invitation.status)], []).append(invitation)
@@ -87,21 +92,21 @@ async def mirror_in_portfolio(invitations: Iterable[Invitation]) -> None:
             await PortfolioEntry.filter(firm_id=inv.firm_id, cui=inv.cui).update(
                 status=status, invitation_id=inv.id, client_company_id=inv.client_company_id)
         else:
-            await _mirror_many(status, group)
+            await PortfolioEntry.filter(invitation_id__in=[inv.id for inv in group]).update(status=status)
 
 
-async def _mirror_many(status: PortfolioStatus, invitations: list[Invitation]) -> None:
-    firm_ids = {inv.firm_id for inv in invitations}
-    entries = await PortfolioEntry.filter(firm_id__in=list(firm_ids), cui__in=list({inv.cui for inv in invitations}))
-    by_key = {(inv.firm_id, inv.cui): inv for inv in invitations}
-    changed = []
-    for entry in entries:
-        inv = by_key.get((entry.firm_id, entry.cui))
-        if inv is not None:
-            entry.status, entry.invitation_id, entry.client_company_id = status, inv.id, inv.client_company_id
-            changed.append(entry)
-    if changed:
-        await PortfolioEntry.bulk_update(changed, fields=["status", "invitation_id", "client_company_id"], batch_size=len(changed))
+async def link_sent_invitations(firm_id: int, cuis: list[str]) -> None:
+    """Point the firm's entries for these CUIs at their open invitations, INVITED, in one UPDATE
+    (a correlated sub-select on `open_key`, which works alike on SQLite and PostgreSQL)."""
+    if not cuis:
+        return
+    conn = connections.get("default")  # inside a transaction: the transaction's connection
+    mark = (lambda i: f"${i}") if conn.capabilities.dialect == "postgres" else (lambda i: "?")
+    in_list = ", ".join(mark(i + 4) for i in range(len(cuis)))
+    sql = (f"UPDATE portfolio_entries SET status = {mark(1)}, client_company_id = NULL, "
+           f"invitation_id = (SELECT i.id FROM invitations i WHERE i.open_key = {mark(2)} || portfolio_entries.cui) "
+           f"WHERE firm_id = {mark(3)} AND cui IN ({in_list})")
+    await conn.execute_query(sql, [str(PortfolioStatus.INVITED), f"{firm_id}:", firm_id, *cuis])
 
 
 async def with_companies(invitation: Invitation) -> Invitation:

@@ -22,7 +22,7 @@ from domain.errors import AccessError, DomainError, ErrorCode, NotFound
 from domain.events import company_channel, emit, unit_of_work
 from domain.invitation_expiry import expire_overdue
 from domain.invitation_mail import invitation_message, invite_link, send_invitations as queue_invitation_mail
-from domain.invitation_state import Action, effective_status, mirror_in_portfolio, open_key, record, require_status, with_companies
+from domain.invitation_state import Action, effective_status, link_sent_invitations, open_key, record, require_status, with_companies
 from domain.models.accounts import User
 from domain.models.companies import Company
 from domain.models.invitations import (OPEN_INVITATION_STATUSES, Collaboration, CollaborationStatus, IdempotencyRecord,
@@ -199,11 +199,13 @@ async def _send_valid(*, actor: User, firm: Company, valid: list[_ValidRow], inv
         if to_create:
             await Invitation.bulk_create(to_create)
             # bulk_create does not return ids on every backend: read the rows back by their unique hashes.
-            created = {inv.token_hash: inv for inv in await Invitation.filter(token_hash__in=list(tokens))}
-            invitations = [created[inv.token_hash] for inv in to_create]
+            ids = dict(await Invitation.filter(token_hash__in=list(tokens)).values_list("token_hash", "id"))
+            for inv in to_create:
+                inv.id = ids[inv.token_hash]
+            invitations = to_create
             await InvitationEvent.bulk_create([InvitationEvent(invitation_id=inv.id, actor_id=actor.id, action=Action.SENT)
                                                for inv in invitations])
-            await mirror_in_portfolio(invitations)
+            await link_sent_invitations(firm.id, [inv.cui for inv in invitations])
             await queue_invitation_mail(invitation_message(inv, firm_name=firm.name, link=invite_link(links.app_url, tokens[inv.token_hash]))
                                         for inv in invitations)
             for inv in invitations:

@@ -2,7 +2,7 @@
 
 from bench.sql_statements import counting_statements
 from domain.invitations import Links, send_invitations
-from tests.support.firm_rows import domain_firm, requests
+from bench.firm import domain_firm, requests
 
 LINKS = Links(app_url="http://app.test", ttl_seconds=3600)
 
