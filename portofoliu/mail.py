@@ -17,8 +17,12 @@ import logging
 import ssl
 from contextlib import AbstractAsyncContextManager, asynccontextmanager
 from dataclasses import dataclass
-from email.message import EmailMessage
-from email.utils import formatdate
+from email.charset import QP, Charset
+from email.header import Header
+from email.message import Message
+from email.mime.multipart import MIMEMultipart
+from email.mime.text import MIMEText
+from email.utils import formataddr, formatdate, parseaddr
 from typing import AsyncIterator, Protocol
 from urllib.parse import unquote, urlsplit
 
@@ -29,6 +33,8 @@ from portofoliu.settings import Settings
 log = logging.getLogger(__name__)
 
 SMTP_TIMEOUT = 30.0
+_UTF8 = Charset("utf-8")
+_UTF8.body_encoding = QP  # bodies stay readable in transit (mostly ASCII with some diacritics)
 
 
 class MailUnavailable(Exception):
@@ -54,19 +60,25 @@ class OutgoingMail:
     link: str | None = None
 
 
-def build_message(mail: OutgoingMail, sender: str) -> EmailMessage:
-    """A multipart/alternative message (text first, HTML preferred by clients that show it)."""
-    message = EmailMessage()
-    message["From"] = sender
-    message["To"] = mail.to
-    message["Subject"] = mail.subject
-    message["Message-ID"] = mail.message_id  # the same on every retry: receivers can drop duplicates
-    message["Date"] = formatdate(localtime=False, usegmt=True)
-    message["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation auto-replies
-    message.set_content(mail.text)
+def build_message(mail: OutgoingMail, sender: str) -> Message:
+    """A multipart/alternative message (text first, HTML preferred by clients that show it).
+
+    Built with the classic `email.mime` classes: their RFC 2047 header encoding keeps the spaces of
+    a long Romanian subject, where `EmailMessage`'s folding (Python 3.11) can drop a space between
+    two encoded words ("invită să" arriving as "invităsă").
+    """
+    body = MIMEMultipart("alternative")
+    body.attach(MIMEText(mail.text, "plain", _UTF8))
     if mail.html:
-        message.add_alternative(mail.html, subtype="html")
-    return message
+        body.attach(MIMEText(mail.html, "html", _UTF8))
+    name, address = parseaddr(sender)
+    body["From"] = formataddr((name, address), charset="utf-8")
+    body["To"] = mail.to
+    body["Subject"] = Header(mail.subject, "utf-8")
+    body["Message-ID"] = mail.message_id  # the same on every retry: receivers can drop duplicates
+    body["Date"] = formatdate(localtime=False, usegmt=True)
+    body["Auto-Submitted"] = "auto-generated"  # RFC 3834: no vacation auto-replies
+    return body
 
 
 @dataclass(frozen=True)
@@ -114,7 +126,8 @@ class _SmtpConnection:
 
     async def send(self, mail: OutgoingMail) -> None:
         try:
-            await self._client.send_message(build_message(mail, self._sender))
+            await self._client.send_message(build_message(mail, self._sender), sender=parseaddr(self._sender)[1],
+                                            recipients=[mail.to])
         except aiosmtplib.SMTPRecipientsRefused as exc:
             first = exc.recipients[0]
             await self._reset()

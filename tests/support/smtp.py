@@ -6,6 +6,7 @@ Fixtures (registered for every test through `pytest_plugins` in tests/conftest.p
   `smtp_server.messages` (parsed `email.message.EmailMessage`), e.g. `links_in(message)`.
 - `start_smtp_server(auth=("user", "pass"), tls=LoopbackTls, implicit_tls=False, port=None)`: variants.
 The server counts SMTP sessions (`.sessions`), can refuse every message (`.reject_with = "451 ..."`),
+be slow (`.delay`),
 and can be stopped and started again on the same port (an outage).
 """
 
@@ -14,6 +15,7 @@ from __future__ import annotations
 import asyncio
 import re
 import threading
+import warnings
 from dataclasses import dataclass, field
 from email import message_from_bytes, policy
 from email.message import EmailMessage
@@ -60,6 +62,7 @@ class SmtpServer:
     recipients: list[list[str]] = field(default_factory=list)
     sessions: int = 0
     reject_with: str | None = None  # e.g. "451 4.3.0 Try again later": refuse every message
+    delay: float = 0.0  # seconds each message takes to accept (a slow server)
     _controller: Controller | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -71,6 +74,8 @@ class SmtpServer:
 
     # aiosmtpd handler hooks (called on the server's thread)
     async def handle_DATA(self, server, session, envelope) -> str:
+        if self.delay:
+            await asyncio.sleep(self.delay)
         if self.reject_with:
             return self.reject_with
         message = message_from_bytes(envelope.original_content or envelope.content, policy=policy.default)
@@ -82,7 +87,7 @@ class SmtpServer:
     def _authenticate(self, server, session, envelope, mechanism, auth_data) -> AuthResult:
         ok = isinstance(auth_data, LoginPassword) and self.auth is not None and (
             auth_data.login.decode(), auth_data.password.decode()) == self.auth
-        return AuthResult(success=ok)
+        return AuthResult(success=ok, handled=False)  # handled=False: aiosmtpd answers 535 itself
 
     def _count_session(self) -> None:
         with self._lock:
@@ -98,11 +103,16 @@ class SmtpServer:
 
         class CountingController(Controller):
             def factory(self):
-                smtp = SMTP(self.handler, **self.SMTP_kwargs)
+                with warnings.catch_warnings():
+                    warnings.simplefilter("ignore", UserWarning)  # AUTH without TLS is deliberate on loopback
+                    smtp = SMTP(self.handler, **self.SMTP_kwargs)  # one per client connection
                 original = smtp.connection_made
+                seen = []
 
                 def connection_made(transport):
-                    server._count_session()
+                    if not seen:  # STARTTLS calls it again for the same connection
+                        seen.append(transport)
+                        server._count_session()
                     return original(transport)
 
                 smtp.connection_made = connection_made
@@ -111,7 +121,9 @@ class SmtpServer:
         ssl_context = self.tls.server_context() if (self.tls and self.implicit_tls) else None
         self._controller = CountingController(self, hostname=self.host, port=self.port, ssl_context=ssl_context,
                                               server_hostname="localhost" if ssl_context else None, **kwargs)
-        self._controller.start()
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore", UserWarning)  # AUTH without TLS is deliberate on loopback
+            self._controller.start()
         self.sessions = 0  # the controller's own readiness probe is not a client session
 
     def stop(self) -> None:
