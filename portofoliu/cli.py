@@ -86,5 +86,24 @@ def sandbox_serve(host: str, port: int, redirect_uri: tuple[str, ...]) -> None:
     uvicorn.run(create_sandbox_app(config), host=host, port=port)
 
 
+@sandbox.command("spv")
+@click.option("--host", default="127.0.0.1", show_default=True)
+@click.option("--port", default=8443, show_default=True, type=int)
+def sandbox_spv(host: str, port: int) -> None:
+    """Run the sandbox SPV service (HTTPS, client certificate from the sandbox CA required)."""
+    from anaf.sandbox.spv import run_spv_server
+
+    run_spv_server(host, port)
+
+
+def _attach_agent_commands() -> None:
+    from anaf.agent.cli import agent, issue_certificate_command
+
+    main.add_command(agent)
+    sandbox.add_command(issue_certificate_command, "issue-certificate")
+
+
+_attach_agent_commands()
+
 if __name__ == "__main__":
     main()

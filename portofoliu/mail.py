@@ -67,6 +67,8 @@ def build_message(mail: OutgoingMail, sender: str) -> Message:
     a long Romanian subject, where `EmailMessage`'s folding (Python 3.11) can drop a space between
     two encoded words ("invită să" arriving as "invităsă").
     """
+    if "\r" in mail.to or "\n" in mail.to:
+        raise ValueError("line break in the recipient address")  # would inject headers
     body = MIMEMultipart("alternative")
     body.attach(MIMEText(mail.text, "plain", _UTF8))
     if mail.html:
@@ -139,6 +141,8 @@ class _SmtpConnection:
             raise MailRejected(exc.code, exc.message) from exc
         except OSError as exc:
             raise MailUnavailable(f"connection lost: {exc}") from exc
+        except ValueError as exc:  # an address aiosmtplib refuses to put on the command line
+            raise MailRejected(553, f"5.1.3 invalid address: {exc}") from exc
 
     async def _reset(self) -> None:
         """Clear the refused transaction so the next message of the batch starts clean."""

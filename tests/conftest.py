@@ -25,10 +25,10 @@ from tortoise.context import TortoiseContext
 from portofoliu.db import apply_migrations, tortoise_config
 from portofoliu.settings import Settings
 from tests.support.graphql import GraphQLClient
+from tests.support.requirements import REQUIRE_SERVICES
 from tests.support.servers import app_factory, serve
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
-REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES", "") == "1"
 ON_POSTGRES = TEST_DATABASE_URL.startswith(("postgres://", "postgresql://"))
 
 pytest_plugins = ["tests.support.smtp"]

@@ -162,6 +162,16 @@ async def test_a_permanent_refusal_fails_at_once(db, smtp_server):
     assert row.status == OutboxStatus.FAILED and row.attempts == 1 and "550" in row.last_error
 
 
+async def test_an_unusable_address_fails_alone(db, smtp_server):
+    rows = await enqueue_invitations(4)
+    await OutboxMessage.filter(id=rows[1].id).update(to_email="a b@example.ro")
+    await OutboxMessage.filter(id=rows[2].id).update(to_email="a@example.ro\r\nBcc: c@example.ro")
+    assert await send_pending(sender_for(smtp_server.url)) == 2
+    assert await statuses() == [OutboxStatus.SENT, OutboxStatus.FAILED, OutboxStatus.FAILED, OutboxStatus.SENT]
+    assert "553" in (await OutboxMessage.get(id=rows[1].id)).last_error
+    assert [r for rs in smtp_server.recipients for r in rs] == ["client0@example.ro", "client3@example.ro"]
+
+
 async def test_a_sending_row_whose_lease_expired_is_sent_again(db, smtp_server):
     crashed, leased = await enqueue_invitations(2)
     # One process died while sending `crashed`; another still holds a live lease on `leased`.

@@ -1,0 +1,314 @@
+"""The sandbox's RO e-Factura list endpoints (api.anaf.ro/{prod,test}/FCTEL/rest), with ANAF's limits.
+
+Routes, relative to the sandbox mount (each under /prod/FCTEL/rest and /test/FCTEL/rest):
+  GET listaMesajeFactura?zile=&cif=[&filtru=]
+  GET listaMesajePaginatieFactura?startTime=&endTime=&cif=&pagina=[&filtru=]
+Control routes (sandbox only):
+  POST /rights            {"holder" or "serial": ..., "withdraw": [cuis], "restore": [cuis]}
+  GET|PUT /efactura/config {"cui_field": "list"|"echo", "per_minute", "per_day_per_cui",
+                           "rate_window_seconds"}; a PUT also resets the call counters
+
+Answers follow ANAF.md §2: errors come with HTTP 200 as {"eroare", "titlu": "Lista Mesaje"} with
+ANAF's texts; missing or unconvertible parameters get a Spring-style HTTP 400; a missing, invalid or
+expired bearer token gets 401; more than `per_minute` calls in the rate window (all list calls
+together, sandbox-wide) get 429; more than `per_day_per_cui` simple-list calls for one CIF in a day
+get ANAF's `S-au facut deja ...` text. The paginated form's window and page texts are not in
+ANAF.md: the sandbox's own wording, which the product must not depend on.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections import Counter, deque
+from collections.abc import Callable
+from dataclasses import asdict, dataclass, field
+from datetime import UTC, datetime, timedelta
+from typing import TYPE_CHECKING, Any
+
+from starlette.requests import Request
+from starlette.responses import JSONResponse, Response
+from starlette.routing import BaseRoute, Route
+
+from anaf.sandbox.dataset import Holder
+from anaf.sandbox.efactura_messages import ANAF_TIMEZONE, RETENTION, TYPES_BY_FILTER, messages_between
+from anaf.sandbox.faults import fault_middleware
+from anaf.sandbox.tokens import bearer_holder, unauthorized
+
+if TYPE_CHECKING:
+    from anaf.sandbox.app import SandboxState
+
+SERVICE = "efactura"
+PAGE_SIZE = 500
+PAGINATED_PER_DAY_PER_CUI = 100_000
+LIST_TITLE = "Lista Mesaje"
+CUI_FIELD_MODES = ("list", "echo")
+
+
+@dataclass
+class EfacturaSettings:
+    cui_field: str
+    per_minute: int
+    per_day_per_cui: int
+    rate_window_seconds: float = 60.0  # shorter in tests, so a 429 clears in a second
+
+
+@dataclass
+class EfacturaStore:
+    settings: EfacturaSettings
+    calls: deque[float] = field(default_factory=deque)  # monotonic times of recent list calls
+    daily: Counter[tuple[str, str, str]] = field(default_factory=Counter)  # (day, method, cif) -> calls
+
+    def reset_counters(self) -> None:
+        self.calls.clear()
+        self.daily.clear()
+
+    def admit_call(self) -> bool:
+        """Count one call against the sandbox-wide rate window; False when the window is full."""
+        now = time.monotonic()
+        while self.calls and self.calls[0] <= now - self.settings.rate_window_seconds:
+            self.calls.popleft()
+        if len(self.calls) >= self.settings.per_minute:
+            return False
+        self.calls.append(now)
+        return True
+
+    def take_daily(self, method: str, cif: str, limit: int) -> bool:
+        key = (datetime.now(ANAF_TIMEZONE).date().isoformat(), method, cif)  # ANAF's day is Romania's
+        if self.daily[key] >= limit:
+            return False
+        self.daily[key] += 1
+        return True
+
+
+def _store(state: SandboxState) -> EfacturaStore:
+    store = getattr(state, "efactura", None)
+    if store is None:
+        config = state.config
+        store = state.efactura = EfacturaStore(
+            EfacturaSettings(config.efactura_cui_field, config.efactura_per_minute, config.efactura_per_day_per_cui)
+        )
+    return store
+
+
+class BadRequest(Exception):
+    """A parameter is missing or does not convert: Spring's HTTP 400."""
+
+
+class ListError(Exception):
+    """An ANAF list error: HTTP 200 with {"eroare": text, "titlu": "Lista Mesaje"}."""
+
+
+def _bad_request(request: Request, message: str) -> JSONResponse:
+    return JSONResponse(
+        {
+            "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"),
+            "status": 400,
+            "error": "Bad Request",
+            "message": message,
+            "path": request.url.path,
+        },
+        status_code=400,
+    )
+
+
+def _param(request: Request, name: str, java_type: str = "String") -> str:
+    value = request.query_params.get(name)
+    if value is None:
+        raise BadRequest(f"Required request parameter '{name}' for method parameter type {java_type} is not present")
+    return value
+
+
+def _int_param(request: Request, name: str, java_type: str = "int") -> int:
+    value = _param(request, name, java_type)
+    try:
+        return int(value)
+    except ValueError:
+        raise BadRequest(
+            f"Failed to convert value of type 'java.lang.String' to required type '{java_type}'; "
+            f'For input string: "{value}"'
+        ) from None
+
+
+def _numeric_cif(request: Request) -> str:
+    cif = _param(request, "cif")
+    if not cif.isdigit():
+        raise ListError(f"CIF introdus= {cif} nu este un numar")
+    return cif
+
+
+def _filter_kind(request: Request) -> str | None:
+    kind = request.query_params.get("filtru")
+    if kind is None or kind == "":
+        return None
+    if kind not in TYPES_BY_FILTER:
+        raise ListError("Valorile acceptate pentru parametrul filtru sunt E, T, P sau R")
+    return kind
+
+
+class EfacturaRoutes:
+    def __init__(self, state: SandboxState) -> None:
+        self.state = state
+        self.store = _store(state)
+
+    def _rights(self, holder: Holder) -> tuple[str, ...]:
+        cuis, cnps = self.state.rights(holder.serial)
+        return cuis + cnps
+
+    def _check_rights(self, holder: Holder, cif: str) -> tuple[str, ...]:
+        rights = self._rights(holder)
+        if not rights:
+            raise ListError("Nu exista niciun CIF pentru care sa aveti drept in SPV")
+        if cif not in rights:
+            raise ListError(f"Nu aveti drept in SPV pentru CIF={cif}")
+        return rights
+
+    def _envelope(self, holder: Holder, cif: str, rights: tuple[str, ...]) -> dict[str, Any]:
+        cui = ",".join(rights) if self.store.settings.cui_field == "list" else cif
+        return {"serial": holder.serial, "cui": cui}
+
+    async def _serve(self, request: Request, answer: Callable[[Request, Holder], dict[str, Any]]) -> Response:
+        """Gateway checks (rate, bearer), then `answer(holder)`, mapping its errors to ANAF's shapes."""
+        if not self.store.admit_call():
+            body = {
+                "timestamp": datetime.now(UTC).isoformat(timespec="milliseconds"),
+                "status": 429,
+                "error": "Too Many Requests",
+                "message": "Limita de apeluri pe minut a fost depasita",
+            }
+            return JSONResponse(body, status_code=429)
+        holder = bearer_holder(self.state, request)
+        if holder is None:
+            return unauthorized()
+        try:
+            return JSONResponse(answer(request, holder))
+        except BadRequest as exc:
+            return _bad_request(request, str(exc))
+        except ListError as exc:
+            return JSONResponse({"eroare": str(exc), "titlu": LIST_TITLE})
+
+    def _simple_list(self, request: Request, holder: Holder) -> dict[str, Any]:
+        days = _int_param(request, "zile", "Integer")
+        cif = _numeric_cif(request)
+        if not 1 <= days <= 60:
+            raise ListError("Numarul de zile trebuie sa fie intre 1 si 60")
+        kind = _filter_kind(request)
+        limit = self.store.settings.per_day_per_cui
+        if not self.store.take_daily("simple", cif, limit):
+            raise ListError(f"S-au facut deja {limit} interogari de lista mesaje de catre utilizator in cursul zilei")
+        rights = self._check_rights(holder, cif)
+        now = datetime.now(UTC)
+        messages = messages_between(cif, now - timedelta(days=days), now, kind)
+        if not messages:
+            raise ListError(f"Nu exista mesaje in ultimele {days} zile")
+        return {
+            "mesaje": messages,
+            **self._envelope(holder, cif, rights),
+            "titlu": f"Lista Mesaje disponibile din ultimele {days} zile",
+        }
+
+    def _paginated_list(self, request: Request, holder: Holder) -> dict[str, Any]:
+        start_ms = _int_param(request, "startTime", "long")
+        end_ms = _int_param(request, "endTime", "long")
+        page = _int_param(request, "pagina", "long")
+        cif = _numeric_cif(request)
+        now = datetime.now(UTC)
+        start = datetime.fromtimestamp(start_ms / 1000, UTC)
+        end = datetime.fromtimestamp(end_ms / 1000, UTC)
+        if start < now - RETENTION:
+            raise ListError("startTime nu poate fi mai vechi de 60 de zile fata de momentul cererii")
+        if end > now:
+            raise ListError("endTime nu poate fi in viitor")
+        if start > end:
+            raise ListError("startTime trebuie sa fie mai mic sau egal cu endTime")
+        kind = _filter_kind(request)
+        if not self.store.take_daily("paginated", cif, PAGINATED_PER_DAY_PER_CUI):
+            raise ListError(
+                f"S-au facut deja {PAGINATED_PER_DAY_PER_CUI} interogari de lista mesaje paginata "
+                "de catre utilizator in cursul zilei"
+            )
+        rights = self._check_rights(holder, cif)
+        messages = messages_between(cif, start, end, kind)
+        if not messages:
+            raise ListError("Nu exista mesaje in intervalul selectat")
+        pages = math.ceil(len(messages) / PAGE_SIZE)
+        if not 1 <= page <= pages:
+            raise ListError(f"Pagina solicitata {page} nu exista; numarul total de pagini este {pages}")
+        chunk = messages[(page - 1) * PAGE_SIZE : page * PAGE_SIZE]
+        return {
+            "mesaje": chunk,
+            "numar_inregistrari_in_pagina": len(chunk),
+            "numar_total_inregistrari_per_pagina": PAGE_SIZE,
+            "numar_total_inregistrari": len(messages),
+            "numar_total_pagini": pages,
+            "index_pagina_curenta": page,
+            **self._envelope(holder, cif, rights),
+            "titlu": LIST_TITLE,
+        }
+
+    async def simple_list(self, request: Request) -> Response:
+        return await self._serve(request, self._simple_list)
+
+    async def paginated_list(self, request: Request) -> Response:
+        return await self._serve(request, self._paginated_list)
+
+    # -- control ---------------------------------------------------------------------------------
+
+    async def rights(self, request: Request) -> Response:
+        try:
+            body = json.loads(await request.body())
+        except ValueError:
+            return JSONResponse({"error": "the body must be JSON"}, status_code=400)
+        if not isinstance(body, dict):
+            return JSONResponse({"error": "the body must be a JSON object"}, status_code=400)
+        dataset = self.state.dataset
+        holder = dataset.holders.get(str(body.get("holder", ""))) or dataset.holder_by_serial(
+            str(body.get("serial", ""))
+        )
+        if holder is None:
+            return JSONResponse({"error": "no such holder"}, status_code=404)
+        withdraw, restore = body.get("withdraw", []), body.get("restore", [])
+        if not all(isinstance(v, list) and all(isinstance(c, str) for c in v) for v in (withdraw, restore)):
+            return JSONResponse({"error": "withdraw and restore must be lists of CUI/CNP strings"}, status_code=400)
+        gone = self.state.withdrawn.setdefault(holder.serial, set())
+        gone.update(withdraw)
+        gone.difference_update(restore)
+        if not gone:
+            del self.state.withdrawn[holder.serial]
+        return JSONResponse({"serial": holder.serial, "withdrawn": sorted(gone), "rights": list(self._rights(holder))})
+
+    async def config(self, request: Request) -> Response:
+        settings = self.store.settings
+        if request.method == "PUT":
+            try:
+                body = json.loads(await request.body())
+                updated = EfacturaSettings(
+                    cui_field=str(body.get("cui_field", settings.cui_field)),
+                    per_minute=int(body.get("per_minute", settings.per_minute)),
+                    per_day_per_cui=int(body.get("per_day_per_cui", settings.per_day_per_cui)),
+                    rate_window_seconds=float(body.get("rate_window_seconds", settings.rate_window_seconds)),
+                )
+            except (ValueError, TypeError, AttributeError):
+                return JSONResponse({"error": "expected a JSON object of settings"}, status_code=400)
+            if updated.cui_field not in CUI_FIELD_MODES:
+                return JSONResponse({"error": "cui_field must be 'list' or 'echo'"}, status_code=400)
+            settings = self.store.settings = updated
+            self.store.reset_counters()
+        return JSONResponse(asdict(settings))
+
+
+def routes(state: SandboxState) -> list[BaseRoute]:
+    handlers = EfacturaRoutes(state)
+    faults = fault_middleware(state, SERVICE)
+    service_routes: list[BaseRoute] = []
+    for environment in ("prod", "test"):
+        base = f"/{environment}/FCTEL/rest"
+        service_routes += [
+            Route(f"{base}/listaMesajeFactura", handlers.simple_list, methods=["GET"], middleware=faults),
+            Route(f"{base}/listaMesajePaginatieFactura", handlers.paginated_list, methods=["GET"], middleware=faults),
+        ]
+    return service_routes + [
+        Route("/rights", handlers.rights, methods=["POST"]),
+        Route("/efactura/config", handlers.config, methods=["GET", "PUT"]),
+    ]

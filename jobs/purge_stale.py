@@ -1,0 +1,31 @@
+"""Hourly clean-up of rows that only ever expire: throttle counters, dead sessions, spent OAuth states
+and agent pairing codes. Set-based deletes, safe to run in several processes at once."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from domain.models.accounts import Session, ThrottleEvent
+from domain.models.efactura import OAuthState
+from domain.models.portfolio import AgentPairing
+from domain.throttle import now
+from jobs.scheduler import periodic
+
+# Kept a while after they stop mattering, so support can still see what happened yesterday.
+GRACE = timedelta(days=7)
+
+
+async def purge_stale() -> dict[str, int]:
+    cutoff = now() - GRACE
+    return {
+        "throttle_events": await ThrottleEvent.filter(created_at__lt=now() - timedelta(days=1)).delete(),
+        "sessions": await Session.filter(expires_at__lt=cutoff).delete()
+        + await Session.filter(revoked_at__lt=cutoff).delete(),
+        "oauth_states": await OAuthState.filter(expires_at__lt=cutoff).delete(),
+        "agent_pairings": await AgentPairing.filter(expires_at__lt=cutoff).delete(),
+    }
+
+
+@periodic("purge-stale", seconds=3600)
+async def run(services) -> None:
+    await purge_stale()

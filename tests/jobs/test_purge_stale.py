@@ -1,0 +1,20 @@
+from datetime import timedelta
+
+from domain import accounts
+from domain.models.accounts import Session, ThrottleEvent, User
+from domain.throttle import now
+from jobs.purge_stale import purge_stale
+
+
+async def test_purges_only_what_is_long_dead(db):
+    user = await User.create(email="a@example.ro", name="A", password_hash="x")
+    live = await accounts.open_session(user, ttl_seconds=3600)
+    dead = await accounts.open_session(user, ttl_seconds=3600)
+    await Session.filter(id=dead.session.id).update(expires_at=now() - timedelta(days=8))
+    await ThrottleEvent.create(key="k", created_at=now() - timedelta(days=2))
+    await ThrottleEvent.create(key="k", created_at=now())
+    counts = await purge_stale()
+    assert counts["sessions"] == 1 and counts["throttle_events"] == 1
+    assert await Session.filter(id=live.session.id).exists()
+    assert await accounts.resolve_session(live.token) is not None
+    assert await ThrottleEvent.all().count() == 1
