@@ -12,6 +12,7 @@ import httpx
 
 from anaf.registry import RegistryClient
 from portofoliu.settings import SANDBOX_MOUNT, Settings
+from portofoliu.sockets import LiveSockets
 
 log = logging.getLogger(__name__)
 
@@ -42,6 +43,7 @@ class Services:
     urls: AnafUrls
     registry: RegistryClient
     broadcast: Any = None
+    sockets: LiveSockets = field(default_factory=LiveSockets)
     extra: dict[str, Any] = field(default_factory=dict)
 
     async def publish(self, channel: str, payload: dict[str, Any]) -> None:
@@ -61,4 +63,5 @@ def build_services(settings: Settings, *, self_url: str, http: httpx.AsyncClient
     urls = anaf_urls(settings, self_url)
     registry_factory = overrides.pop("registry_factory", None) or RegistryClient
     registry = registry_factory(http, urls.registry)
-    return Services(settings=settings, http=http, urls=urls, registry=registry, **overrides)
+    return Services(settings=settings, http=http, urls=urls, registry=registry,
+                    sockets=LiveSockets(max_per_user=settings.ws_max_connections_per_user), **overrides)

@@ -78,7 +78,7 @@ class BoundedBroadcast(Broadcast):
                     self.gaps += 1
 
     @asynccontextmanager
-    async def subscribe(self, channel: str) -> AsyncIterator[Subscriber]:
+    async def subscribe(self, channel: str) -> AsyncIterator["LiveSubscriber"]:
         """Subscribed (confirmed by the backend) when the block starts, so a caller may replay rows next."""
         queue: asyncio.Queue[Event | None] = asyncio.Queue(maxsize=self.queue_size)
         # Register first: a second subscriber arriving while the first awaits the backend must not
@@ -91,7 +91,7 @@ class BoundedBroadcast(Broadcast):
             else:
                 ready = self._channel_ready[channel]
             await asyncio.shield(ready)
-            yield Subscriber(queue)
+            yield LiveSubscriber(queue)
         finally:
             queues = self._subscribers.get(channel)
             if queues is not None:
@@ -109,3 +109,20 @@ class BoundedBroadcast(Broadcast):
 
     async def publish(self, channel: str, message: Any) -> None:
         await self._backend.publish(channel, message)
+
+
+class LiveSubscriber(Subscriber):
+    """broadcaster's subscriber, plus taking what is already queued without waiting (to coalesce)."""
+
+    def pending(self) -> list[Event]:
+        items = []
+        while not self._queue.empty():
+            item = self._queue.get_nowait()
+            if item is not None:
+                items.append(item)
+        return items
+
+    async def batch(self) -> list[Event]:
+        """The next event and every one queued behind it."""
+        first = await self.get()
+        return [first, *self.pending()]
