@@ -21,5 +21,5 @@ class Backoff:
         def before_sleep(state) -> None:
             log.warning("%s unreachable (%s); retrying in %.1fs", what, state.outcome.exception(), state.next_action.sleep)
 
-        return AsyncRetrying(retry=retry_if_exception_type(errors), wait=wait_exponential_jitter(initial=self.initial, max=self.maximum),
+        return AsyncRetrying(retry=retry_if_exception_type(errors), wait=wait_exponential_jitter(multiplier=self.initial, max=self.maximum, jitter=self.initial),
                              stop=stop_never, before_sleep=before_sleep, reraise=True)
