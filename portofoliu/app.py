@@ -47,6 +47,11 @@ def sandbox_mounted(settings: Settings) -> bool:
     return settings.sandbox and not (settings.anaf_registry_url and settings.anaf_oauth_url and settings.anaf_api_url)
 
 
+def outbox_page_mounted(settings: Settings) -> bool:
+    """The page showing kept e-mail is a demo tool: embedded set-up, or sandbox without real SMTP."""
+    return settings.embedded or (settings.sandbox and not settings.smtp_url)
+
+
 def create_app(settings: Settings, *, self_url: str, migrate: bool | None = None, sandbox_config=None,
                **service_overrides) -> Starlette:
     """`self_url` is where this process listens; in sandbox mode the ANAF clients call the sandbox
@@ -76,6 +81,7 @@ def create_app(settings: Settings, *, self_url: str, migrate: bool | None = None
                     scheduler.shutdown(wait=False)
                 events.set_publisher(None)
                 await services.broadcast.disconnect()
+                await services.mailer.aclose()
                 await services.http.aclose()
 
     graphql = PortofoliuGraphQL(schema, graphiql=settings.graphiql, allowed_origins=settings.allowed_origins)
@@ -85,6 +91,10 @@ def create_app(settings: Settings, *, self_url: str, migrate: bool | None = None
         Route("/healthz", healthz),
         Route("/readyz", readyz),
     ]
+    if outbox_page_mounted(settings):
+        from portofoliu.routes.outbox_page import outbox_page
+
+        routes.append(Route("/_outbox", outbox_page, methods=["GET"]))
     if sandbox_mounted(settings):
         from anaf.sandbox.app import SandboxConfig, create_sandbox_app
 

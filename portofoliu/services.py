@@ -1,4 +1,4 @@
-"""The long-lived objects of one process (settings, the HTTP client, ANAF clients, pub/sub),
+"""The long-lived objects of one process (settings, the HTTP client, ANAF clients, the mailer, pub/sub),
 built once in the lifespan and handed to resolvers, routes and jobs."""
 
 from __future__ import annotations
@@ -11,6 +11,7 @@ from typing import Any
 import httpx
 
 from anaf.registry import RegistryClient
+from portofoliu.mail import Mailer, build_mailer
 from portofoliu.settings import SANDBOX_MOUNT, Settings
 from portofoliu.sockets import LiveSockets
 
@@ -42,6 +43,7 @@ class Services:
     http: httpx.AsyncClient
     urls: AnafUrls
     registry: RegistryClient
+    mailer: Mailer
     broadcast: Any = None
     sockets: LiveSockets = field(default_factory=LiveSockets)
     extra: dict[str, Any] = field(default_factory=dict)
@@ -63,5 +65,6 @@ def build_services(settings: Settings, *, self_url: str, http: httpx.AsyncClient
     urls = anaf_urls(settings, self_url)
     registry_factory = overrides.pop("registry_factory", None) or RegistryClient
     registry = registry_factory(http, urls.registry)
-    return Services(settings=settings, http=http, urls=urls, registry=registry,
+    mailer = overrides.pop("mailer", None) or build_mailer(settings)
+    return Services(settings=settings, http=http, urls=urls, registry=registry, mailer=mailer,
                     sockets=LiveSockets(max_per_user=settings.ws_max_connections_per_user), **overrides)

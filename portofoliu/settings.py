@@ -48,6 +48,7 @@ class Settings:
     anaf_api_url: str | None = None
     anaf_spv_url: str | None = None
     invitation_ttl_seconds: int = 15 * 24 * 3600
+    invitation_reminder_days: tuple[float, ...] = (7, 13)
     jobs_enabled: bool = True
     allowed_origins: tuple[str, ...] = ()
     session_ttl_seconds: int = 30 * 24 * 3600
@@ -93,6 +94,16 @@ def _int(name: str, raw: str, *, minimum: int) -> int:
     if value < minimum:
         raise SettingsError(f"{name} must be at least {minimum}, got {value}")
     return value
+
+
+def _days(name: str, raw: str) -> tuple[float, ...]:
+    try:
+        days = tuple(sorted(float(d) for d in raw.split(",") if d.strip()))
+    except ValueError:
+        raise SettingsError(f"{name} must be comma-separated days, e.g. 7,13, got {raw!r}") from None
+    if any(d <= 0 for d in days):
+        raise SettingsError(f"{name} must list positive days, got {raw!r}")
+    return days
 
 
 def _url(name: str, raw: str, schemes: set[str]) -> str:
@@ -182,6 +193,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, key_file: Path | None
         anaf_api_url=urls["api_url"],
         anaf_spv_url=urls["spv_url"],
         invitation_ttl_seconds=_int("INVITATION_TTL_SECONDS", get("INVITATION_TTL_SECONDS") or "1296000", minimum=60),
+        invitation_reminder_days=_days("INVITATION_REMINDER_DAYS", get("INVITATION_REMINDER_DAYS") or "7,13"),
         jobs_enabled=_bool("JOBS_ENABLED", get("JOBS_ENABLED") or "true"),
         allowed_origins=origins,
         session_ttl_seconds=_int("SESSION_TTL_SECONDS", get("SESSION_TTL_SECONDS") or str(30 * 24 * 3600), minimum=60),

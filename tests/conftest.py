@@ -31,6 +31,8 @@ TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
 REQUIRE_SERVICES = os.environ.get("REQUIRE_SERVICES", "") == "1"
 ON_POSTGRES = TEST_DATABASE_URL.startswith(("postgres://", "postgresql://"))
 
+pytest_plugins = ["tests.support.smtp"]
+
 
 def pytest_collection_modifyitems(config, items):
     skip_pg = pytest.mark.skip(reason="needs PostgreSQL: set TEST_DATABASE_URL=postgres://...")

@@ -34,7 +34,10 @@ class Subscription:
         viewer = info.context.require_viewer()
         stream = streams.notifications(info.context.services.broadcast, user_id=viewer.id, after_id=cursor_id(after))
         async for row in stream:
-            yield Notification.of(row)
+            # The row comes with its company and invitation (with the invitation's companies) loaded.
+            invitations = {row.invitation_id: row.invitation} if row.invitation_id else {}
+            companies = {row.company_id: row.company} if row.company_id else {}
+            yield Notification.of(row, invitations, companies)
 
     @strawberry.subscription(description="The number of unread notifications now, then each time it changes "
                                          "(a notification arrives, or some are marked read).")

@@ -6,15 +6,15 @@ import strawberry
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.tools import merge_types
 
-from graph.resolvers import accounts, companies, subscriptions
+from graph.resolvers import accounts, companies, invitations, notifications, subscriptions
 from graph.schema.errors import ApiErrors
 
 MAX_DEPTH = 10
 MAX_TOKENS = 2000
 MAX_ALIASES = 30
 
-QUERIES = (accounts.Query, companies.Query)
-MUTATIONS = (accounts.Mutation, companies.Mutation)
+QUERIES = (accounts.Query, companies.Query, invitations.Query, notifications.Query)
+MUTATIONS = (accounts.Mutation, companies.Mutation, invitations.Mutation, notifications.Mutation)
 SUBSCRIPTIONS: tuple[type, ...] = (subscriptions.Subscription,)
 
 Query = merge_types("Query", QUERIES)

@@ -1,4 +1,4 @@
-"""The bell's types: `Notification` and its kinds."""
+"""Types of the bell: notifications and their connection."""
 
 from __future__ import annotations
 
@@ -6,17 +6,20 @@ from datetime import datetime
 
 import strawberry
 
+from domain.models.companies import Company as CompanyModel
+from domain.models.invitations import Invitation as InvitationModel
 from domain.models.notifications import Notification as NotificationModel
-from domain.models.notifications import NotificationKind as NotificationKindEnum
+from domain.models.notifications import NotificationKind as DomainNotificationKind
 from graph.schema.companies import Company
 from graph.schema.invitations import Invitation
+from graph.schema.pagination import PageInfo
 
-NotificationKind = strawberry.enum(NotificationKindEnum, name="NotificationKind")
+NotificationKind = strawberry.enum(DomainNotificationKind, name="NotificationKind")
 
 
 @strawberry.type
 class Notification:
-    id: strawberry.ID = strawberry.field(description="Increasing: the cursor `notificationAdded(after:)` replays from.")
+    id: strawberry.ID
     kind: NotificationKind
     title: str
     body: str
@@ -26,9 +29,22 @@ class Notification:
     company: Company | None
 
     @staticmethod
-    def of(row: NotificationModel) -> "Notification":
-        """From a row with `company` and `invitation` (with its firm and client company) loaded."""
-        return Notification(id=strawberry.ID(str(row.id)), kind=row.kind, title=row.title, body=row.body,
-                            created_at=row.created_at, read_at=row.read_at,
-                            invitation=Invitation.of(row.invitation) if row.invitation else None,
-                            company=Company.of(row.company) if row.company else None)
+    def of(row: NotificationModel, invitations: dict[int, InvitationModel], companies: dict[int, CompanyModel]) -> "Notification":
+        invitation = invitations.get(row.invitation_id) if row.invitation_id else None
+        company = companies.get(row.company_id) if row.company_id else None
+        return Notification(id=strawberry.ID(str(row.id)), kind=row.kind, title=row.title, body=row.body, created_at=row.created_at,
+                            read_at=row.read_at, invitation=Invitation.of(invitation) if invitation else None,
+                            company=Company.of(company) if company else None)
+
+
+@strawberry.type
+class NotificationEdge:
+    cursor: str
+    node: Notification
+
+
+@strawberry.type
+class NotificationConnection:
+    edges: list[NotificationEdge]
+    page_info: PageInfo
+    total_count: int

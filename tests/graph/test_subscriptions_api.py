@@ -4,6 +4,7 @@ streams, and who is refused."""
 from __future__ import annotations
 
 import asyncio
+from datetime import timedelta
 
 import pytest
 
@@ -131,7 +132,7 @@ async def test_invitation_updates_reach_the_firms_table(service, db):
     async with unit_of_work():
         invitation = await Invitation.create(firm_id=int(firm["id"]), cui="18547290", company_name="Client SRL",
                                              representative_name="Ana Pop", email="ana@client.ro", phone="+40722000000",
-                                             token_hash="h" * 64, sent_at=now(), expires_at=now())
+                                             token_hash="h" * 64, sent_at=now(), expires_at=now() + timedelta(days=15))
         emit(company_channel(int(firm["id"])), "invitation", id=invitation.id)
     data = (await table.next())["invitationUpdated"]
     assert data == {"id": str(invitation.id), "status": "PENDING", "email": "ana@client.ro", "accountingFirm": {"id": firm["id"]}}
