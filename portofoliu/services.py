@@ -16,6 +16,7 @@ from domain import efactura_status, token_vault
 from domain.token_vault import TokenVault
 from portofoliu.mail import Mailer, build_mailer
 from portofoliu.settings import SANDBOX_MOUNT, Settings
+from portofoliu.sockets import LiveSockets
 
 log = logging.getLogger(__name__)
 
@@ -49,6 +50,7 @@ class Services:
     vault: TokenVault
     mailer: Mailer
     broadcast: Any = None
+    sockets: LiveSockets = field(default_factory=LiveSockets)
     extra: dict[str, Any] = field(default_factory=dict)
 
     async def publish(self, channel: str, payload: dict[str, Any]) -> None:
@@ -76,4 +78,4 @@ def build_services(settings: Settings, *, self_url: str, http: httpx.AsyncClient
     token_vault.install(vault)
     efactura_status.set_app_url(settings.app_url)
     return Services(settings=settings, http=http, urls=urls, registry=registry, oauth=oauth, vault=vault, mailer=mailer,
-                    **overrides)
+                    sockets=LiveSockets(max_per_user=settings.ws_max_connections_per_user), **overrides)

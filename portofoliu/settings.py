@@ -53,6 +53,7 @@ class Settings:
     allowed_origins: tuple[str, ...] = ()
     session_ttl_seconds: int = 30 * 24 * 3600
     graphiql: bool = True
+    ws_max_connections_per_user: int = 10
 
     @property
     def is_sqlite(self) -> bool:
@@ -196,5 +197,6 @@ def load_settings(env: Mapping[str, str] | None = None, *, key_file: Path | None
         jobs_enabled=_bool("JOBS_ENABLED", get("JOBS_ENABLED") or "true"),
         allowed_origins=origins,
         session_ttl_seconds=_int("SESSION_TTL_SECONDS", get("SESSION_TTL_SECONDS") or str(30 * 24 * 3600), minimum=60),
+        ws_max_connections_per_user=_int("WS_MAX_CONNECTIONS_PER_USER", get("WS_MAX_CONNECTIONS_PER_USER") or "10", minimum=1),
         graphiql=_bool("GRAPHIQL", get("GRAPHIQL") or ("true" if database_url.startswith("sqlite") else "false")),
     )

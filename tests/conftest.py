@@ -159,7 +159,9 @@ async def start_service(settings: Settings):
                 holder["app"] = app
                 return app
 
-            url = await stack.enter_async_context(serve(build))
+            from portofoliu.server import Server
+
+            url = await stack.enter_async_context(serve(build, server_class=Server))
             service = RunningService(url=url, app=holder["app"], settings=svc_settings)
             stack.push_async_callback(lambda: asyncio.gather(*(c.aclose() for c in service.clients)))
             return service

@@ -6,7 +6,7 @@ import strawberry
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.tools import merge_types
 
-from graph.resolvers import accounts, companies, efactura, invitations, notifications
+from graph.resolvers import accounts, companies, efactura, invitations, notifications, subscriptions
 from graph.schema.errors import ApiErrors
 
 MAX_DEPTH = 10
@@ -15,7 +15,7 @@ MAX_ALIASES = 30
 
 QUERIES = (accounts.Query, companies.Query, efactura.Query, invitations.Query, notifications.Query)
 MUTATIONS = (accounts.Mutation, companies.Mutation, efactura.Mutation, invitations.Mutation, notifications.Mutation)
-SUBSCRIPTIONS: tuple[type, ...] = ()
+SUBSCRIPTIONS: tuple[type, ...] = (subscriptions.Subscription,)
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)
