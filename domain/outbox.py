@@ -85,17 +85,11 @@ def new_message_id() -> str:
     return f"<{uuid.uuid4().hex}@{MESSAGE_ID_DOMAIN}>"
 
 
-async def enqueue(*, kind: str, to: str, locale: str, template: str, context: dict[str, Any],
-                  link: str | None = None) -> OutboxMessage:
-    """Render and store one e-mail for the outbox job to send.
-
-    Call it inside the caller's `unit_of_work()`: the row commits or rolls back with the change it
-    announces. `link` is the action link (also given to the template as `link`); it is kept on the
-    row so the embedded outbox page can show it.
-    """
+def _message(*, kind: str, to: str, locale: str, template: str, context: dict[str, Any], link: str | None = None) -> OutboxMessage:
+    """An unsaved outbox row: `template` rendered in `locale` with `context` (and `link`)."""
     link = link if link is not None else context.get("link")
     mail = render(template, locale, {**context, "link": link})
-    return await OutboxMessage.create(
+    return OutboxMessage(
         kind=kind,
         to_email=to,
         subject=mail.subject[:300],
@@ -106,6 +100,27 @@ async def enqueue(*, kind: str, to: str, locale: str, template: str, context: di
         status=OutboxStatus.PENDING,
         next_attempt_at=now(),
     )
+
+
+async def enqueue(*, kind: str, to: str, locale: str, template: str, context: dict[str, Any],
+                  link: str | None = None) -> OutboxMessage:
+    """Render and store one e-mail for the outbox job to send.
+
+    Call it inside the caller's `unit_of_work()`: the row commits or rolls back with the change it
+    announces. `link` is the action link (also given to the template as `link`); it is kept on the
+    row so the embedded outbox page can show it.
+    """
+    message = _message(kind=kind, to=to, locale=locale, template=template, context=context, link=link)
+    await message.save()
+    return message
+
+
+async def enqueue_many(messages: list[dict[str, Any]]) -> int:
+    """`enqueue` for many e-mails in one INSERT; each item holds `enqueue`'s keyword arguments."""
+    rows = [_message(**m) for m in messages]
+    if rows:
+        await OutboxMessage.bulk_create(rows, batch_size=len(rows))
+    return len(rows)
 
 
 async def latest(limit: int = 50) -> list[OutboxMessage]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import logging
 from contextlib import asynccontextmanager
 
-from broadcaster import Broadcast
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
 from starlette.middleware.cors import CORSMiddleware
@@ -19,6 +18,7 @@ from domain import events
 from graph.schema import schema
 from portofoliu.db import apply_migrations, pending_migrations, tortoise_config
 from portofoliu.graphql_app import PortofoliuGraphQL
+from portofoliu.pubsub import create_broadcast
 from portofoliu.routes import oauth_callback
 from portofoliu.routes.agent_statements import AGENT_STATEMENTS_PATH, agent_statements
 from portofoliu.services import build_services
@@ -75,7 +75,7 @@ def create_app(settings: Settings, *, self_url: str, migrate: bool | None = None
         if migrate:
             await apply_migrations(settings.database_url)
         services = build_services(settings, self_url=self_url, **service_overrides)
-        services.broadcast = Broadcast(settings.broadcast_url if settings.broadcast_url.startswith("memory") else "memory://")
+        services.broadcast = create_broadcast(settings.broadcast_url)
         app.state.services = services
         async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
             await services.broadcast.connect()

@@ -43,8 +43,12 @@ def serve(host: str, port: int, log_level: str) -> None:
     local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     app = create_app(settings, self_url=f"http://{local}:{port}")
     click.echo(f"Portofoliu on http://{local}:{port}/graphql (database: {settings.database_url.split('://')[0]}, ANAF: {settings.anaf_mode})")
-    uvicorn.run(app, host=host, port=port, log_level=log_level, ws_ping_interval=20, ws_ping_timeout=20,
-                timeout_graceful_shutdown=10, proxy_headers=True)
+    from portofoliu.server import Server
+
+    # Server pings every 20 s find dead peers; on shutdown sockets are closed with 1001 and a reason.
+    config = uvicorn.Config(app, host=host, port=port, log_level=log_level, ws_ping_interval=20, ws_ping_timeout=20,
+                            timeout_graceful_shutdown=10, proxy_headers=True)
+    Server(config).run()
 
 
 @main.command()

@@ -1,7 +1,10 @@
-"""The Strawberry ASGI app: context from the bearer token (HTTP) or `connection_init` (WebSocket)."""
+"""The Strawberry ASGI app: context from the bearer token (HTTP) or `connection_init` (WebSocket),
+and the life of each WebSocket: the per-user limit, and closing it when its session ends."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
 from typing import Any
 
 from starlette.requests import Request
@@ -9,9 +12,13 @@ from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
+from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 
-from domain import accounts
+from domain import accounts, throttle
 from graph.context import Context, preferred_language
+from portofoliu.sockets import CLOSE_TOO_MANY, CLOSE_UNAUTHORIZED, LiveSocket
+
+log = logging.getLogger(__name__)
 
 MAX_SUBSCRIPTIONS_PER_CONNECTION = 20
 
@@ -27,7 +34,68 @@ def client_address(request: Request | WebSocket) -> str | None:
     return request.client.host if request.client else None
 
 
+def session_channel(session_id: int) -> str:
+    return f"session:{session_id}"
+
+
+class LiveSocketHandler(BaseGraphQLTransportWSHandler):
+    """graphql-transport-ws, plus: at most N sockets per user per process (else 4429), and the
+    socket closes (4401) as soon as its session is revoked (from any process) or expires."""
+
+    live: LiveSocket | None = None
+    watcher: asyncio.Task | None = None
+
+    async def handle_connection_init(self, message) -> None:
+        await super().handle_connection_init(message)
+        session = getattr(self.context, "session", None)
+        if not self.connection_acknowledged or session is None or self.live is not None:
+            return
+        services = self.context.services
+        live = LiveSocket(user_id=session.user_id, session_id=session.id, close=self.close_socket)
+        if not services.sockets.open(live):
+            await live.close_with(CLOSE_TOO_MANY, "Too many open connections for this account")
+            return
+        self.live = live
+        self.watcher = asyncio.create_task(self.watch_session(live, session))
+
+    async def close_socket(self, code: int, reason: str) -> None:
+        await self.websocket.close(code=code, reason=reason)
+
+    async def watch_session(self, live: LiveSocket, session) -> None:
+        """Close the socket when the session ends. An event on `session:<id>` (or a pub/sub gap, when
+        one may have been missed) makes it look at the row, which is the truth."""
+        try:
+            async with self.context.services.broadcast.subscribe(session_channel(session.id)) as events:
+                while await accounts.session_is_live(session.id):
+                    remaining = (session.expires_at - throttle.now()).total_seconds()
+                    try:
+                        await asyncio.wait_for(events.get(), timeout=max(remaining, 0.0))
+                    except asyncio.TimeoutError:
+                        await live.close_with(CLOSE_UNAUTHORIZED, "Session expired")
+                        return
+                await live.close_with(CLOSE_UNAUTHORIZED, "Session revoked")
+        except asyncio.CancelledError:
+            raise
+        except Exception:  # noqa: BLE001 - without its watcher a socket must not stay open
+            log.exception("session watcher failed; closing the socket")
+            await live.close_with(CLOSE_UNAUTHORIZED, "Session could not be checked")
+
+    async def shutdown(self) -> None:
+        if self.watcher is not None:
+            self.watcher.cancel()
+            try:
+                await self.watcher
+            except (asyncio.CancelledError, Exception):  # noqa: BLE001
+                pass
+        if self.live is not None:
+            self.live.closed = True
+            self.context.services.sockets.forget(self.live)
+        await super().shutdown()
+
+
 class PortofoliuGraphQL(GraphQL):
+    graphql_transport_ws_handler_class = LiveSocketHandler
+
     def __init__(self, schema, *, graphiql: bool, allowed_origins: tuple[str, ...]):
         super().__init__(
             schema,

@@ -30,6 +30,7 @@ from domain import efactura_status, token_vault
 from domain.token_vault import TokenVault
 from portofoliu.mail import Mailer, build_mailer
 from portofoliu.settings import SANDBOX_MOUNT, Settings
+from portofoliu.sockets import LiveSockets
 
 log = logging.getLogger(__name__)
 
@@ -102,6 +103,7 @@ class Services:
     efactura: EfacturaClient
     budget: EfacturaBudget
     broadcast: Any = None
+    sockets: LiveSockets = field(default_factory=LiveSockets)
     discovery: Any = None  # domain.discovery_runner.DiscoveryRunner, built once the clients exist
     extra: dict[str, Any] = field(default_factory=dict)
 
@@ -147,6 +149,7 @@ def build_services(settings: Settings, *, self_url: str, http: httpx.AsyncClient
     efactura_status.set_app_url(settings.app_url)
     discovery_options = overrides.pop("discovery_options", None) or {}
     services = Services(settings=settings, http=http, urls=urls, registry=registry, oauth=oauth, vault=vault, mailer=mailer,
-                        efactura=efactura, budget=budget, **overrides)
+                        efactura=efactura, budget=budget,
+                        sockets=LiveSockets(max_per_user=settings.ws_max_connections_per_user), **overrides)
     services.discovery = DiscoveryRunner(services, **discovery_options)
     return services

@@ -48,10 +48,12 @@ class Settings:
     anaf_api_url: str | None = None
     anaf_spv_url: str | None = None
     invitation_ttl_seconds: int = 15 * 24 * 3600
+    invitation_reminder_days: tuple[float, ...] = (7, 13)
     jobs_enabled: bool = True
     allowed_origins: tuple[str, ...] = ()
     session_ttl_seconds: int = 30 * 24 * 3600
     graphiql: bool = True
+    ws_max_connections_per_user: int = 10
     redis_url: str | None = None
     efactura_processes: int = 1
     agent_trusted_ca_file: str | None = None
@@ -102,6 +104,16 @@ def _int(name: str, raw: str, *, minimum: int) -> int:
     if value < minimum:
         raise SettingsError(f"{name} must be at least {minimum}, got {value}")
     return value
+
+
+def _days(name: str, raw: str) -> tuple[float, ...]:
+    try:
+        days = tuple(sorted(float(d) for d in raw.split(",") if d.strip()))
+    except ValueError:
+        raise SettingsError(f"{name} must be comma-separated days, e.g. 7,13, got {raw!r}") from None
+    if any(d <= 0 for d in days):
+        raise SettingsError(f"{name} must list positive days, got {raw!r}")
+    return days
 
 
 def _url(name: str, raw: str, schemes: set[str]) -> str:
@@ -200,9 +212,11 @@ def load_settings(env: Mapping[str, str] | None = None, *, key_file: Path | None
         anaf_api_url=urls["api_url"],
         anaf_spv_url=urls["spv_url"],
         invitation_ttl_seconds=_int("INVITATION_TTL_SECONDS", get("INVITATION_TTL_SECONDS") or "1296000", minimum=60),
+        invitation_reminder_days=_days("INVITATION_REMINDER_DAYS", get("INVITATION_REMINDER_DAYS") or "7,13"),
         jobs_enabled=_bool("JOBS_ENABLED", get("JOBS_ENABLED") or "true"),
         allowed_origins=origins,
         session_ttl_seconds=_int("SESSION_TTL_SECONDS", get("SESSION_TTL_SECONDS") or str(30 * 24 * 3600), minimum=60),
+        ws_max_connections_per_user=_int("WS_MAX_CONNECTIONS_PER_USER", get("WS_MAX_CONNECTIONS_PER_USER") or "10", minimum=1),
         graphiql=_bool("GRAPHIQL", get("GRAPHIQL") or ("true" if database_url.startswith("sqlite") else "false")),
         redis_url=redis_url,
         efactura_processes=_int("EFACTURA_PROCESSES", get("EFACTURA_PROCESSES") or "1", minimum=1),

@@ -173,8 +173,10 @@ async def start_service(settings: Settings):
                 holder["app"] = app
                 return app
 
+            from portofoliu.server import Server
+
             own = AsyncExitStack()
-            url = await own.enter_async_context(serve(build))
+            url = await own.enter_async_context(serve(build, server_class=Server))
             service = RunningService(url=url, app=holder["app"], settings=svc_settings, stack=own)
             own.push_async_callback(lambda: asyncio.gather(*(c.aclose() for c in service.clients)))
             stack.push_async_callback(own.aclose)

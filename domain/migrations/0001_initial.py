@@ -180,6 +180,7 @@ class Migration(migrations.Migration):
                 ('locale', fields.CharField(default='ro', max_length=5)),
                 ('status', fields.CharEnumField(default=InvitationStatus.PENDING, db_index=True, description='PENDING: PENDING\nACCOUNT_CREATED: ACCOUNT_CREATED\nACCEPTED: ACCEPTED\nDECLINED: DECLINED\nEXPIRED: EXPIRED\nREVOKED: REVOKED', enum_type=InvitationStatus, max_length=16)),
                 ('token_hash', fields.CharField(unique=True, max_length=64)),
+                ('previous_token_hash', fields.CharField(null=True, unique=True, max_length=64)),
                 ('open_key', fields.CharField(null=True, unique=True, max_length=32)),
                 ('created_by', fields.ForeignKeyField('models.User', source_field='created_by_id', null=True, db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.SET_NULL)),
                 ('sent_at', fields.DatetimeField(auto_now=False, auto_now_add=False)),
@@ -193,7 +194,7 @@ class Migration(migrations.Migration):
                 ('client_company', fields.ForeignKeyField('models.Company', source_field='client_company_id', null=True, db_constraint=True, to_field='id', related_name='received_invitations', on_delete=OnDelete.SET_NULL)),
                 ('client_user', fields.ForeignKeyField('models.User', source_field='client_user_id', null=True, db_constraint=True, to_field='id', related_name=False, on_delete=OnDelete.SET_NULL)),
             ],
-            options={'table': 'invitations', 'app': 'models', 'indexes': [Index(fields=['firm_id', 'status'])], 'pk_attr': 'id'},
+            options={'table': 'invitations', 'app': 'models', 'indexes': [Index(fields=['firm_id', 'status']), Index(fields=['status', 'expires_at'])], 'pk_attr': 'id'},
             bases=['Model'],
         ),
         ops.CreateModel(

@@ -30,6 +30,9 @@ class Invitation(Model):
     locale = fields.CharField(max_length=5, default="ro")
     status = fields.CharEnumField(InvitationStatus, max_length=16, default=InvitationStatus.PENDING, db_index=True)
     token_hash = fields.CharField(max_length=64, unique=True)
+    # A reminder sends a fresh link; the link before it keeps working until the next one (a resend,
+    # by contrast, kills every earlier link).
+    previous_token_hash = fields.CharField(max_length=64, unique=True, null=True)
     # "<firm id>:<cui>" while the invitation is open, NULL once closed: a unique column that allows
     # many NULLs gives "at most one open invitation per firm and CUI" on SQLite and PostgreSQL alike.
     open_key = fields.CharField(max_length=32, unique=True, null=True)
@@ -47,7 +50,7 @@ class Invitation(Model):
 
     class Meta:
         table = "invitations"
-        indexes = (("firm_id", "status"),)
+        indexes = (("firm_id", "status"), ("status", "expires_at"))
 
 
 class InvitationEvent(Model):

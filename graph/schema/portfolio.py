@@ -6,8 +6,6 @@ from datetime import datetime
 
 import strawberry
 
-from domain.models.portfolio import DiscoveryRun as DiscoveryRunModel
-from domain.models.portfolio import DiscoveryStatus as DomainDiscoveryStatus
 from domain.models.portfolio import PortfolioEntry as PortfolioEntryModel
 from domain.models.portfolio import PortfolioStatus as DomainPortfolioStatus
 from domain.models.portfolio import RightsSource as DomainRightsSource
@@ -15,11 +13,12 @@ from domain.portfolio import PortfolioPage
 from domain.portfolio import PortfolioSummary as DomainSummary
 from domain.spv_rights import AgentPairingCode
 from graph.schema.companies import Company
+from graph.schema.discovery import DiscoveryRun, DiscoveryStatus  # noqa: F401 - part of the portfolio's API
 from graph.schema.errors import UserError
+from graph.schema.pagination import PageInfo
 
 PortfolioStatus = strawberry.enum(DomainPortfolioStatus, name="PortfolioStatus")
 RightsSource = strawberry.enum(DomainRightsSource, name="RightsSource")
-DiscoveryStatus = strawberry.enum(DomainDiscoveryStatus, name="DiscoveryStatus")
 
 
 @strawberry.type
@@ -51,12 +50,6 @@ class PortfolioEntry:
             rights_verified_at=entry.rights_verified_at, rights_lost_at=entry.rights_lost_at, is_new=entry.is_new,
             client_company=Company.of(client) if client is not None else None,
         )
-
-
-@strawberry.type
-class PageInfo:
-    has_next_page: bool
-    end_cursor: str | None
 
 
 @strawberry.type
@@ -98,25 +91,6 @@ class PortfolioSummary:
                                 account_created=summary.count(s.ACCOUNT_CREATED), collaborating=summary.count(s.COLLABORATING),
                                 declined=summary.count(s.DECLINED), expired=summary.count(s.EXPIRED), revoked=summary.count(s.REVOKED),
                                 rights_lost=summary.rights_lost, new=summary.new)
-
-
-@strawberry.type
-class DiscoveryRun:
-    id: strawberry.ID
-    status: DiscoveryStatus
-    total: int
-    checked: int
-    found: int
-    new_count: int
-    started_at: datetime
-    finished_at: datetime | None
-    error: str | None
-
-    @staticmethod
-    def of(run: DiscoveryRunModel) -> "DiscoveryRun":
-        return DiscoveryRun(id=strawberry.ID(str(run.id)), status=run.status, total=run.total, checked=run.checked,
-                            found=run.found, new_count=run.new_count, started_at=run.started_at,
-                            finished_at=run.finished_at, error=run.error)
 
 
 @strawberry.type

@@ -21,7 +21,8 @@ def bind_loopback(host: str = "127.0.0.1") -> socket.socket:
 
 
 @asynccontextmanager
-async def serve(app: ASGIApp | Callable[[str], ASGIApp], *, host: str = "127.0.0.1", **config: object) -> AsyncIterator[str]:
+async def serve(app: ASGIApp | Callable[[str], ASGIApp], *, host: str = "127.0.0.1",
+                server_class: type[uvicorn.Server] = uvicorn.Server, **config: object) -> AsyncIterator[str]:
     """Serve an app over real HTTP; yields its base URL ("http://127.0.0.1:<port>").
 
     `app` may be a factory taking the base URL, for apps that must know where they listen. The
@@ -32,7 +33,7 @@ async def serve(app: ASGIApp | Callable[[str], ASGIApp], *, host: str = "127.0.0
     base_url = f"http://{host}:{sock.getsockname()[1]}"
     if getattr(app, "__asgi_factory__", False):
         app = app(base_url)  # type: ignore[operator]
-    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2, **config))
+    server = server_class(uvicorn.Config(app, log_level="warning", timeout_graceful_shutdown=2, **config))
     task = asyncio.get_running_loop().create_task(server.serve(sockets=[sock]), context=contextvars.Context())
     while not server.started:
         if task.done():

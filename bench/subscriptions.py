@@ -1,0 +1,238 @@
+"""Live notifications at scale: N concurrent `notificationAdded` subscribers on one server process,
+then spread over two server processes sharing Redis.
+
+Measured: latency from the commit of a notification to its receipt by the subscriber's WebSocket
+(p50/p99 over every delivery; each round notifies all N users in one transaction), and memory per
+idle connection (server RSS after opening N sockets minus before, / N). The baseline, measured in
+the same run against the same Redis: a raw pub/sub round trip (publish → a subscribed client
+receives), p50/p99, and the ratio.
+
+    python -m bench.subscriptions [--subscribers 2000] [--rounds 3]
+
+Servers are real `python -m portofoliu serve` subprocesses on a temporary SQLite database; Redis
+is a throwaway `redis-server` on a free port.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import json
+import os
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from contextlib import AsyncExitStack, asynccontextmanager
+from pathlib import Path
+
+import httpx
+from redis import asyncio as aioredis
+from tortoise import Tortoise
+from websockets.asyncio.client import connect
+
+from domain import accounts, events
+from domain.events import unit_of_work
+from domain.models.accounts import User
+from domain.models.notifications import NotificationKind
+from domain.notifications import Text, notify
+from portofoliu.db import apply_migrations, tortoise_config
+from portofoliu.pubsub import create_broadcast
+
+ROOT = Path(__file__).resolve().parents[1]
+SECRET_KEY = "k1:bench-secret-key-0123456789"
+SUBSCRIBE = json.dumps({"id": "1", "type": "subscribe", "payload": {"query": "subscription { notificationAdded { id } }"}})
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+def rss_kib(pid: int) -> int:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1])
+    raise RuntimeError("no VmRSS")
+
+
+def percentile(values: list[float], p: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(p / 100 * (len(ordered) - 1))))]
+
+
+@asynccontextmanager
+async def process(args: list[str], env: dict[str, str] | None = None):
+    proc = subprocess.Popen(args, cwd=ROOT, env={**os.environ, **(env or {})}, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    try:
+        yield proc
+    finally:
+        proc.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.to_thread(proc.wait, 20)
+        except subprocess.TimeoutExpired:
+            proc.kill()
+
+
+async def wait_http(url: str, proc: subprocess.Popen) -> None:
+    async with httpx.AsyncClient(timeout=1.0) as http:
+        for _ in range(400):
+            if proc.poll() is not None:
+                raise RuntimeError("server exited")
+            try:
+                if (await http.get(url)).status_code == 200:
+                    return
+            except httpx.TransportError:
+                await asyncio.sleep(0.05)
+    raise RuntimeError(f"{url} did not answer")
+
+
+async def start_server(stack: AsyncExitStack, database_url: str, redis_url: str) -> tuple[str, int]:
+    port = free_port()
+    env = {"DATABASE_URL": database_url, "BROADCAST_URL": redis_url, "SECRET_KEY": SECRET_KEY, "JOBS_ENABLED": "false",
+           "GRAPHIQL": "false", "PYTHONPATH": str(ROOT)}
+    proc = await stack.enter_async_context(process([sys.executable, "-m", "portofoliu", "serve", "--port", str(port),
+                                                    "--log-level", "warning"], env))
+    url = f"http://127.0.0.1:{port}"
+    await wait_http(url + "/healthz", proc)
+    return url, proc.pid
+
+
+class Subscriber:
+    """One browser tab: a socket with the bell subscribed, noting when each notification arrives."""
+
+    def __init__(self) -> None:
+        self.arrivals: dict[int, float] = {}
+        self.subscribed = asyncio.Event()
+
+    async def run(self, url: str, token: str, ready: asyncio.Semaphore) -> None:
+        async with ready:
+            ws = await connect(url.replace("http://", "ws://") + "/graphql", subprotocols=["graphql-transport-ws"], max_queue=None)
+            await ws.send(json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}))
+            assert json.loads(await ws.recv())["type"] == "connection_ack"
+            await ws.send(SUBSCRIBE)
+        self.subscribed.set()
+        try:
+            async for raw in ws:
+                message = json.loads(raw)
+                if message.get("type") == "next":
+                    self.arrivals[int(message["payload"]["data"]["notificationAdded"]["id"])] = time.perf_counter()
+        finally:
+            await ws.close()
+
+
+async def make_users(count: int) -> list[tuple[int, str]]:
+    users = []
+    for index in range(count):
+        user = await User.create(email=f"bench{index}@example.ro", name=f"Bench {index}", password_hash="-")
+        signed_in = await accounts.open_session(user, ttl_seconds=3600)
+        users.append((user.id, signed_in.token))
+    return users
+
+
+async def scenario(name: str, servers: list[tuple[str, int]], users: list[tuple[int, str]], rounds: int) -> dict:
+    rss_before = {pid: rss_kib(pid) for _, pid in servers}
+    ready = asyncio.Semaphore(100)
+    subscribers = [Subscriber() for _ in users]
+    tasks = [asyncio.create_task(sub.run(servers[i % len(servers)][0], token, ready)) for i, (sub, (_, token)) in enumerate(zip(subscribers, users))]
+    await asyncio.gather(*(s.subscribed.wait() for s in subscribers))
+    await asyncio.sleep(1.0 + len(users) / 1000)  # every subscription has subscribed its channel and read its cursor
+    rss_after = {pid: rss_kib(pid) for _, pid in servers}
+    per_connection = sum(rss_after[p] - rss_before[p] for p in rss_after) * 1024 / len(users)
+
+    commits: dict[int, float] = {}
+    latencies: list[float] = []
+    user_ids = [user_id for user_id, _ in users]
+    for round_ in range(rounds):
+        async with unit_of_work():
+            rows = await notify(user_ids=user_ids, kind=NotificationKind.PORTFOLIO_DISCOVERED,
+                                text=Text(ro=(f"Runda {round_}", "corp"), en=(f"Round {round_}", "body")))
+        committed = time.perf_counter()  # the events were published right after the commit, just now
+        ids = {row.id for row in rows}
+        for row in rows:
+            commits[row.id] = committed
+        deadline = time.perf_counter() + 60
+        while time.perf_counter() < deadline and sum(1 for s in subscribers for i in s.arrivals if i in ids) < len(ids):
+            await asyncio.sleep(0.02)
+    for sub in subscribers:
+        latencies += [(t - commits[i]) * 1000 for i, t in sub.arrivals.items() if i in commits]
+    expected = rounds * len(users)
+    for task in tasks:
+        task.cancel()
+    await asyncio.gather(*tasks, return_exceptions=True)
+    return {"name": name, "delivered": len(latencies), "expected": expected,
+            "p50": percentile(latencies, 50) if latencies else float("nan"),
+            "p99": percentile(latencies, 99) if latencies else float("nan"), "per_connection": per_connection}
+
+
+async def raw_redis_round_trip(url: str, samples: int = 500) -> tuple[float, float]:
+    publisher, listener = aioredis.Redis.from_url(url), aioredis.Redis.from_url(url)
+    pubsub = listener.pubsub()
+    await pubsub.subscribe("bench:raw")
+    await pubsub.get_message(timeout=1)  # the subscribe confirmation
+    times = []
+    for _ in range(samples):
+        start = time.perf_counter()
+        await publisher.publish("bench:raw", "x")
+        while (await pubsub.get_message(timeout=1)) is None:
+            pass
+        times.append((time.perf_counter() - start) * 1000)
+    await pubsub.aclose()
+    await publisher.aclose()
+    await listener.aclose()
+    return percentile(times, 50), percentile(times, 99)
+
+
+async def main(subscribers: int, rounds: int) -> None:
+    if shutil.which("redis-server") is None:
+        sys.exit("redis-server is needed for this benchmark")
+    workdir = Path(tempfile.mkdtemp(prefix="portofoliu-bench-"))
+    database_url = f"sqlite://{workdir / 'bench.sqlite3'}"
+    redis_port = free_port()
+    redis_url = f"redis://127.0.0.1:{redis_port}/0"
+    async with AsyncExitStack() as stack:
+        stack.callback(shutil.rmtree, workdir, True)
+        await stack.enter_async_context(process(["redis-server", "--port", str(redis_port), "--bind", "127.0.0.1",
+                                                 "--save", "", "--appendonly", "no"]))
+        await asyncio.sleep(0.3)
+        await apply_migrations(database_url)
+        await Tortoise.init(config=tortoise_config(database_url))
+        stack.push_async_callback(Tortoise.close_connections)
+        broadcast = create_broadcast(redis_url)
+        await broadcast.connect()
+        stack.push_async_callback(broadcast.disconnect)
+
+        async def publish(channel, payload):
+            await broadcast.publish(channel, json.dumps(payload))
+
+        events.set_publisher(publish)
+        users = await make_users(subscribers)
+        raw_p50, raw_p99 = await raw_redis_round_trip(redis_url)
+
+        results = []
+        async with AsyncExitStack() as servers:
+            one = [await start_server(servers, database_url, redis_url)]
+            results.append(await scenario("1 process", one, users, rounds))
+        async with AsyncExitStack() as servers:
+            two = [await start_server(servers, database_url, redis_url) for _ in range(2)]
+            results.append(await scenario("2 processes via Redis", two, users, rounds))
+
+    print(f"{subscribers} subscribers, {rounds} rounds (each notifies every subscriber in one commit), {os.cpu_count()} cores")
+    print(f"baseline: raw Redis pub/sub round trip    p50 {raw_p50:7.2f} ms  p99 {raw_p99:7.2f} ms")
+    for r in results:
+        print(f"{r['name']:<24} commit→receipt  p50 {r['p50']:7.1f} ms  p99 {r['p99']:7.1f} ms  "
+              f"(×{r['p50'] / raw_p50:,.0f} / ×{r['p99'] / raw_p99:,.0f} the raw round trip)  "
+              f"delivered {r['delivered']}/{r['expected']}  memory per idle connection {r['per_connection'] / 1024:6.1f} KiB")
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--subscribers", type=int, default=2000)
+    parser.add_argument("--rounds", type=int, default=3)
+    options = parser.parse_args()
+    asyncio.run(main(options.subscribers, options.rounds))

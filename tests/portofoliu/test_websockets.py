@@ -1,0 +1,43 @@
+"""The service's WebSocket edge: allowed origins, and closing sockets with a reason on shutdown."""
+
+from __future__ import annotations
+
+from dataclasses import replace
+
+import pytest
+from websockets.exceptions import InvalidStatus
+
+from domain import accounts
+from portofoliu.app import create_app
+from portofoliu.server import Server
+from tests.support.bell import NOTIFICATION_ADDED
+from tests.support.factories import api_user
+from tests.support.servers import app_factory, serve
+from tests.support.ws import WsClient
+
+
+async def test_a_page_on_a_foreign_origin_cannot_open_a_socket(start_service):
+    service = await start_service(allowed_origins=("https://app.portofoliu.ro",))
+    token, _ = await api_user(service)
+    with pytest.raises(InvalidStatus):
+        await WsClient.connect(service.graphql_url, token, origin="https://evil.example")
+    allowed = await WsClient.connect(service.graphql_url, token, origin="https://app.portofoliu.ro")
+    await allowed.subscribe(NOTIFICATION_ADDED)
+    await allowed.close()
+
+
+async def test_shutdown_closes_open_sockets_with_1001_and_a_reason(settings, db):
+    # The server is started here (not by the fixture) so the test can stop it.
+    signed_in = await accounts.sign_up(email="shutdown@example.ro", password="parola-buna-2024", name="Ana Pop",
+                                       phone=None, locale="ro", ttl_seconds=3600)
+    token = signed_in.token
+
+    @app_factory
+    def build(base_url: str):
+        return create_app(replace(settings), self_url=base_url, migrate=False)
+
+    async with serve(build, server_class=Server) as url:
+        ws = await WsClient.connect(url + "/graphql", token)
+        await ws.subscribe(NOTIFICATION_ADDED)
+    closed = await ws.wait_closed()
+    assert (closed.code, closed.reason) == (1001, "server shutting down")

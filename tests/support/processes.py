@@ -1,0 +1,103 @@
+"""Throwaway servers a test starts itself: a `redis-server` on a free port (so it can be killed and
+restarted without touching the machine's Redis), and the service in a real subprocess."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import shutil
+import signal
+import subprocess
+import sys
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+from pathlib import Path
+
+import httpx
+import pytest
+
+from tests.support.servers import bind_loopback
+
+ROOT = Path(__file__).resolve().parents[2]
+
+
+def free_port() -> int:
+    sock = bind_loopback()
+    try:
+        return sock.getsockname()[1]
+    finally:
+        sock.close()
+
+
+class ThrowawayRedis:
+    def __init__(self) -> None:
+        self.port = free_port()
+        self.process: subprocess.Popen | None = None
+
+    @property
+    def url(self) -> str:
+        return f"redis://127.0.0.1:{self.port}/0"
+
+    async def start(self) -> None:
+        self.process = subprocess.Popen(
+            ["redis-server", "--port", str(self.port), "--bind", "127.0.0.1", "--save", "", "--appendonly", "no"],
+            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        for _ in range(200):
+            try:
+                _, writer = await asyncio.open_connection("127.0.0.1", self.port)
+                writer.close()
+                return
+            except OSError:
+                await asyncio.sleep(0.02)
+        raise RuntimeError("redis-server did not start")
+
+    async def kill(self) -> None:
+        if self.process is not None:
+            self.process.kill()
+            await asyncio.to_thread(self.process.wait)
+            self.process = None
+
+
+@asynccontextmanager
+async def throwaway_redis() -> AsyncIterator[ThrowawayRedis]:
+    if shutil.which("redis-server") is None:
+        if os.environ.get("REQUIRE_SERVICES") == "1":
+            raise RuntimeError("redis-server is not installed")
+        pytest.skip("redis-server is not installed")
+    redis = ThrowawayRedis()
+    await redis.start()
+    try:
+        yield redis
+    finally:
+        await redis.kill()
+
+
+@asynccontextmanager
+async def service_process(env: dict[str, str]) -> AsyncIterator[str]:
+    """`python -m portofoliu serve` in its own process (nothing shared in memory with the test);
+    yields its base URL once /healthz answers."""
+    port = free_port()
+    process = subprocess.Popen([sys.executable, "-m", "portofoliu", "serve", "--port", str(port), "--log-level", "warning"],
+                               cwd=ROOT, env={**os.environ, "JOBS_ENABLED": "false", "PYTHONPATH": str(ROOT), **env},
+                               stdout=subprocess.DEVNULL)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        async with httpx.AsyncClient(timeout=1.0) as http:
+            for _ in range(300):
+                if process.poll() is not None:
+                    raise RuntimeError(f"the service process exited with {process.returncode}")
+                try:
+                    if (await http.get(url + "/healthz")).status_code == 200:
+                        break
+                except httpx.TransportError:
+                    await asyncio.sleep(0.05)
+            else:
+                raise RuntimeError("the service process did not start")
+        yield url
+    finally:
+        process.send_signal(signal.SIGTERM)
+        try:
+            await asyncio.to_thread(process.wait, 15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            await asyncio.to_thread(process.wait)
