@@ -146,13 +146,13 @@ async def test_refresh_rotates_both_tokens_and_spends_the_old_refresh_token(sand
 
 
 async def test_expired_access_token_is_refused_by_the_token_check(start_sandbox, http):
-    sandbox = await start_sandbox(access_token_ttl=1)
+    sandbox = await start_sandbox(access_token_ttl=2)  # whole seconds: at least 1 s of validity left
     pair = await log_in(http, sandbox.url)
     hello = f"{sandbox.url}/TestOauth/jaxrs/hello?name=x"
     bearer = {"Authorization": f"Bearer {pair.access_token}"}
     assert (await http.get(hello, headers=bearer)).status_code == 200
     assert (await http.get(hello)).status_code == 401
-    await asyncio.sleep(1.1)
+    await asyncio.sleep(2.1)
     assert (await http.get(hello, headers=bearer)).status_code == 401
 
 
