@@ -129,5 +129,5 @@ async def add_portfolio_companies(*, actor: User, company_id: int | str, cuis: S
         await upsert_entries(firm_id=firm.id, found=found, at=now())
         if found:
             emit(company_channel(firm.id), "portfolio", cuis=with_rights)
-    entries = await PortfolioEntry.filter(firm_id=firm.id, cui__in=with_rights).order_by("name", "id").select_related("client_company")
+    entries = await PortfolioEntry.filter(firm_id=firm.id, cui__in=with_rights).order_by("name", "id").select_related("client_company", "invitation__firm", "invitation__client_company")
     return ManualAddResult(entries=list(entries), errors=errors)

@@ -150,7 +150,7 @@ async def portfolio_page(*, actor: User, company_id: int | str, status: Portfoli
     if after:
         after_id, after_name = _decode_cursor(after)
         query = query.filter(Q(name__gt=after_name) | Q(name=after_name, id__gt=after_id))
-    rows = await query.order_by("name", "id").limit(size + 1).select_related("client_company")
+    rows = await query.order_by("name", "id").limit(size + 1).select_related("client_company", "invitation__firm", "invitation__client_company")
     return PortfolioPage(entries=rows[:size], has_next=len(rows) > size, total=total)
 
 

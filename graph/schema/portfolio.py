@@ -15,6 +15,7 @@ from domain.spv_rights import AgentPairingCode
 from graph.schema.companies import Company
 from graph.schema.discovery import DiscoveryRun, DiscoveryStatus  # noqa: F401 - part of the portfolio's API
 from graph.schema.errors import UserError
+from graph.schema.invitations import Invitation
 from graph.schema.pagination import PageInfo
 
 PortfolioStatus = strawberry.enum(DomainPortfolioStatus, name="PortfolioStatus")
@@ -37,11 +38,14 @@ class PortfolioEntry:
     rights_lost_at: datetime | None = strawberry.field(description="Set when ANAF no longer lists rights for this CUI.")
     is_new: bool = strawberry.field(description="Found by the latest discovery run.")
     client_company: Company | None
+    invitation: Invitation | None = strawberry.field(description="The latest invitation sent to this company, if any.")
 
     @staticmethod
     def of(entry: PortfolioEntryModel) -> "PortfolioEntry":
-        # `client_company` is joined by the page query: no statement per entry.
+        # `client_company` and the invitation (with its firm and client) are joined by the page
+        # query: no statement per entry.
         client = entry.client_company if entry.client_company_id else None
+        invitation = entry.invitation if entry.invitation_id else None
         return PortfolioEntry(
             id=strawberry.ID(str(entry.id)), cui=entry.cui, name=entry.name, address=entry.address,
             registration_number=entry.registration_number, registry_status=entry.registry_status,
@@ -49,6 +53,7 @@ class PortfolioEntry:
             discovered_at=entry.discovered_at, last_seen_at=entry.last_seen_at,
             rights_verified_at=entry.rights_verified_at, rights_lost_at=entry.rights_lost_at, is_new=entry.is_new,
             client_company=Company.of(client) if client is not None else None,
+            invitation=Invitation.of(invitation) if invitation is not None else None,
         )
 
 

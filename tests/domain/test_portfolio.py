@@ -1,6 +1,7 @@
 """Portfolio pages: cursor pagination, search, and a fixed number of SQL statements per page."""
 
 from contextlib import contextmanager
+from datetime import timedelta
 
 import pytest
 from tortoise import connections
@@ -8,7 +9,9 @@ from tortoise import connections
 from domain.errors import DomainError
 from domain.models.accounts import User
 from domain.models.companies import Company, MemberRole, Membership
+from domain.models.invitations import Invitation
 from domain.models.portfolio import PortfolioEntry
+from domain.throttle import now
 from domain.portfolio import portfolio_page
 
 
@@ -39,9 +42,13 @@ async def firm_with_entries(db):
     firm = await Company.create(cui="30747076", name="FIRMA", provides_accounting_services=True)
     client = await Company.create(cui="18547290", name="CLIENT")
     await Membership.create(user=user, company=firm, role=MemberRole.OWNER)
+    invitation = await Invitation.create(firm=firm, cui="18547290", company_name="CLIENT", representative_name="Ion",
+                                         email="ion@example.ro", phone="+40722123456", token_hash="h" * 64,
+                                         sent_at=now(), expires_at=now() + timedelta(days=15), client_company=client)
     await PortfolioEntry.bulk_create([
         PortfolioEntry(firm=firm, cui=str(1000 + i), name=f"Firma {i:03d}", sources=["EFACTURA"],
-                       client_company=client if i % 2 else None) for i in range(120)])
+                       client_company=client if i % 2 else None, invitation=invitation if i % 3 == 0 else None)
+        for i in range(120)])
     return user, firm
 
 
@@ -53,6 +60,10 @@ async def test_statements_per_page_do_not_grow_with_the_page_size(firm_with_entr
             page = await portfolio_page(actor=user, company_id=firm.id, first=size)
             assert len(page.entries) == size and all(e.client_company_id is None or e.client_company.name == "CLIENT"
                                                      for e in page.entries)
+            # The invitation, its firm and its client come with the page: reading them costs nothing.
+            invited = [e for e in page.entries if e.invitation_id]
+            assert invited and all(e.invitation.firm.name == "FIRMA" and e.invitation.client_company.name == "CLIENT"
+                                   for e in invited)
         counts.append(len(seen))
     assert 2 <= counts[0] == counts[1] <= 4, counts
 

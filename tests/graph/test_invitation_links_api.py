@@ -54,6 +54,14 @@ async def test_sign_up_from_the_link_then_accept(service, db):
     client_side = (await client.execute(COMPANIES, rel="ACCOUNTANT"))["companies"]
     assert [(e["company"]["id"], e["via"]["id"]) for e in client_side] == [(firm.id, own[0]["company"]["id"])]
     assert (await PortfolioEntry.get(firm_id=int(firm.id), cui=sent["cui"])).status == "COLLABORATING"
+    # The firm's portfolio page shows the entry with its invitation and the client's company.
+    page = (await service.client(firm.token).execute(
+        """query($id: ID!) { portfolio(companyId: $id, status: COLLABORATING) { edges { node {
+             cui status invitation { id status acceptedAt } clientCompany { cui } } } } }""", id=firm.id))["portfolio"]
+    assert [e["node"]["cui"] for e in page["edges"]] == [sent["cui"]]
+    node = page["edges"][0]["node"]
+    assert node["invitation"]["id"] == sent["id"] and node["invitation"]["status"] == "ACCEPTED"
+    assert node["clientCompany"] == {"cui": sent["cui"]}
     assert await Notification.filter(user_id=int(firm.user["id"]), kind="INVITATION_ACCEPTED").count() == 1
     assert (await client.execute(REQUESTS))["collaborationRequests"] == []
 
