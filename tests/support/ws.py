@@ -13,6 +13,8 @@ from typing import Any
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.exceptions import ConnectionClosed
 
+from tests.support.graphql import GraphQLError as SubscriptionError  # the same errors, over a socket
+
 PROTOCOL = "graphql-transport-ws"
 
 
@@ -26,16 +28,6 @@ class ConnectionRejected(AssertionError):
     def __init__(self, closed: Closed):
         super().__init__(f"closed {closed.code}: {closed.reason}")
         self.code, self.reason = closed.code, closed.reason
-
-
-class SubscriptionError(AssertionError):
-    def __init__(self, errors: list[dict[str, Any]]):
-        super().__init__(errors)
-        self.errors = errors
-
-    @property
-    def codes(self) -> list[str | None]:
-        return [(e.get("extensions") or {}).get("code") for e in self.errors]
 
 
 class Subscription:
