@@ -21,7 +21,7 @@ from domain.errors import DomainError, ErrorCode
 from domain.events import company_channel, emit, unit_of_work
 from domain.models.accounts import User
 from domain.models.portfolio import DiscoveryRun, PortfolioEntry, RightsSource
-from domain.portfolio import FoundCompany, normalise_cuis, upsert_entries
+from domain.portfolio import FoundCompany, attach_invitation_companies, normalise_cuis, upsert_entries
 from domain.throttle import now
 
 MAX_MANUAL_CUIS = 200
@@ -129,5 +129,6 @@ async def add_portfolio_companies(*, actor: User, company_id: int | str, cuis: S
         await upsert_entries(firm_id=firm.id, found=found, at=now())
         if found:
             emit(company_channel(firm.id), "portfolio", cuis=with_rights)
-    entries = await PortfolioEntry.filter(firm_id=firm.id, cui__in=with_rights).order_by("name", "id").select_related("client_company", "invitation__firm", "invitation__client_company")
+    entries = await PortfolioEntry.filter(firm_id=firm.id, cui__in=with_rights).order_by("name", "id").select_related("client_company", "invitation")
+    await attach_invitation_companies(entries, firm=firm)
     return ManualAddResult(entries=list(entries), errors=errors)

@@ -20,6 +20,7 @@ from domain.companies import require_member
 from domain.contacts import normalise_cui
 from domain.errors import DomainError, ErrorCode
 from domain.models.accounts import User
+from domain.models.companies import Company
 from domain.models.portfolio import PortfolioEntry, PortfolioStatus, RightsSource
 
 MAX_PAGE = 200
@@ -150,8 +151,23 @@ async def portfolio_page(*, actor: User, company_id: int | str, status: Portfoli
     if after:
         after_id, after_name = _decode_cursor(after)
         query = query.filter(Q(name__gt=after_name) | Q(name=after_name, id__gt=after_id))
-    rows = await query.order_by("name", "id").limit(size + 1).select_related("client_company", "invitation__firm", "invitation__client_company")
-    return PortfolioPage(entries=rows[:size], has_next=len(rows) > size, total=total)
+    rows = await query.order_by("name", "id").limit(size + 1).select_related("client_company", "invitation")
+    entries = rows[:size]
+    await attach_invitation_companies(entries, firm=membership.company)
+    return PortfolioPage(entries=entries, has_next=len(rows) > size, total=total)
+
+
+async def attach_invitation_companies(entries: list[PortfolioEntry], *, firm: Company) -> None:
+    """Give each entry's invitation its firm and client company with one query for the whole page.
+
+    (Joining the companies through `select_related("invitation__firm", ...)` beside the entry's own
+    `client_company` mixes up the columns of the two joined `companies` tables on PostgreSQL.)"""
+    invitations = [e.invitation for e in entries if e.invitation_id is not None]
+    client_ids = {i.client_company_id for i in invitations if i.client_company_id is not None}
+    clients = {c.id: c for c in await Company.filter(id__in=client_ids)} if client_ids else {}
+    for invitation in invitations:
+        invitation.firm = firm
+        invitation.client_company = clients.get(invitation.client_company_id)
 
 
 @dataclass(frozen=True)
