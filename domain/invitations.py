@@ -22,12 +22,15 @@ from domain.errors import AccessError, DomainError, ErrorCode, NotFound
 from domain.events import company_channel, emit, unit_of_work
 from domain.invitation_expiry import expire_overdue
 from domain.invitation_mail import invitation_message, invite_link, send_invitations as queue_invitation_mail
+from domain.invitation_texts import invitation_received
 from domain.invitation_state import Action, effective_status, link_sent_invitations, open_key, record, require_status, with_companies
 from domain.models.accounts import User
 from domain.models.companies import Company
 from domain.models.invitations import (OPEN_INVITATION_STATUSES, Collaboration, CollaborationStatus, IdempotencyRecord,
                                        Invitation, InvitationEvent, InvitationStatus)
+from domain.models.notifications import NotificationKind
 from domain.models.portfolio import PortfolioEntry
+from domain.notifications import Notice, notify_many
 from domain.efactura import require_ready_for_portfolio
 from domain.secrets import new_secret
 
@@ -208,6 +211,7 @@ async def _send_valid(*, actor: User, firm: Company, valid: list[_ValidRow], inv
             await link_sent_invitations(firm.id, [inv.cui for inv in invitations])
             await queue_invitation_mail(invitation_message(inv, firm_name=firm.name, link=invite_link(links.app_url, tokens[inv.token_hash]))
                                         for inv in invitations)
+            await _ring_existing_accounts(firm, invitations)
             for inv in invitations:
                 inv.firm = firm
                 emit(company_channel(firm.id), "invitation", id=inv.id)
@@ -216,6 +220,17 @@ async def _send_valid(*, actor: User, firm: Company, valid: list[_ValidRow], inv
             await IdempotencyRecord.filter(company_id=firm.id, operation=SEND_OPERATION, key=key).update(
                 result={"invitation_ids": [inv.id for inv in invitations], "errors": [_error_to_json(e) for e in errors]})
     return SendResult(invitations=invitations, errors=errors)
+
+
+async def _ring_existing_accounts(firm: Company, invitations: list[Invitation]) -> None:
+    """Invitees whose e-mail already has an account see the invitation in their bell at once, and
+    can take it from there (`claim_by_id`); the others get it when they sign up from the link."""
+    accounts = await User.filter(email__in=list({inv.email for inv in invitations})).values_list("id", "email", "locale")
+    by_email = {email: user_id for user_id, email, _ in accounts}
+    notices = [Notice(user_id=by_email[inv.email], kind=NotificationKind.COLLABORATION_INVITATION,
+                      text=invitation_received(firm.name, inv.company_name, inv.cui), company_id=firm.id, invitation_id=inv.id)
+               for inv in invitations if inv.email in by_email]
+    await notify_many(notices, locales={user_id: locale for user_id, _, locale in accounts})
 
 
 async def _firm_invitation(actor: User, invitation_id: int | str, *, lock: bool = False) -> Invitation:

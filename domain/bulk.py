@@ -1,0 +1,68 @@
+"""Multi-row INSERTs: many rows of one model in one statement (per few thousand values), without
+building an ORM object per row, returning the columns the caller asks for (e.g. the new ids).
+
+Values go through each field's own conversion (`to_db_value`), as the ORM's inserts do, and fields
+left out get their model default (`default=`, `auto_now_add`), so the rows are the ones `create()`
+would write. `RETURNING` works alike on PostgreSQL and SQLite (3.35+); the order of the returned
+rows is not guaranteed, so callers that need to match them return a key column with the id.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Mapping, Sequence
+
+from tortoise.models import Model
+
+from domain.throttle import now
+
+# Bound parameters per statement: under PostgreSQL's 32,767 and SQLite's 32,766.
+MAX_PARAMETERS = 30_000
+
+
+def _defaults(model: type[Model], given: Sequence[str]) -> dict[str, Any]:
+    """The model-side defaults of the fields a row leaves out (the database has none of them)."""
+    meta, at, values = model._meta, None, {}
+    for name in meta.fields_db_projection:
+        field = meta.fields_map[name]
+        if name in given or field.generated:
+            continue
+        if getattr(field, "auto_now_add", False) or getattr(field, "auto_now", False):
+            at = at or now()
+            values[name] = at
+        elif field.default is not None:
+            values[name] = field.default() if callable(field.default) else field.default
+    return values
+
+
+async def insert_rows(model: type[Model], rows: Sequence[Mapping[str, Any]], *,
+                      returning: Sequence[str] = ()) -> list[dict[str, Any]]:
+    """Insert `rows` (field name → value, every row with the same fields) in the current
+    transaction; the `returning` columns of each inserted row, in no particular order."""
+    if not rows:
+        return []
+    meta = model._meta
+    names = list(rows[0])
+    defaults = _defaults(model, names)
+    fields = [meta.fields_map[name] for name in [*names, *defaults]]
+    columns = ", ".join(f'"{meta.fields_db_projection[name]}"' for name in [*names, *defaults])
+    conn = meta.db  # inside a transaction: the transaction's connection
+    postgres = conn.capabilities.dialect == "postgres"
+    tail = " RETURNING " + ", ".join(f'"{c}"' for c in returning) if returning else ""
+    per_statement = max(1, MAX_PARAMETERS // len(fields))
+    out: list[dict[str, Any]] = []
+    for start in range(0, len(rows), per_statement):
+        chunk = rows[start:start + per_statement]
+        values: list[Any] = []
+        groups = []
+        for row in chunk:
+            marks = []
+            for field, raw in zip(fields, [*(row[n] for n in names), *defaults.values()]):
+                values.append(field.to_db_value(raw, model))
+                marks.append(f"${len(values)}" if postgres else "?")
+            groups.append(f"({', '.join(marks)})")
+        sql = f'INSERT INTO "{meta.db_table}" ({columns}) VALUES {", ".join(groups)}{tail}'
+        if returning:
+            out += [dict(r) for r in await conn.execute_query_dict(sql, values)]
+        else:
+            await conn.execute_query(sql, values)
+    return out
