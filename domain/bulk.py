@@ -37,7 +37,7 @@ def _defaults(model: type[Model], given: Sequence[str]) -> dict[str, Any]:
 async def insert_rows(model: type[Model], rows: Sequence[Mapping[str, Any]], *,
                       returning: Sequence[str] = ()) -> list[dict[str, Any]]:
     """Insert `rows` (field name → value, every row with the same fields) in the current
-    transaction; the `returning` columns of each inserted row, in no particular order."""
+    transaction; the `returning` columns (or "*") of each inserted row, in no particular order."""
     if not rows:
         return []
     meta = model._meta
@@ -47,7 +47,7 @@ async def insert_rows(model: type[Model], rows: Sequence[Mapping[str, Any]], *,
     columns = ", ".join(f'"{meta.fields_db_projection[name]}"' for name in [*names, *defaults])
     conn = meta.db  # inside a transaction: the transaction's connection
     postgres = conn.capabilities.dialect == "postgres"
-    tail = " RETURNING " + ", ".join(f'"{c}"' for c in returning) if returning else ""
+    tail = " RETURNING " + ", ".join(c if c == "*" else f'"{c}"' for c in returning) if returning else ""
     per_statement = max(1, MAX_PARAMETERS // len(fields))
     out: list[dict[str, Any]] = []
     for start in range(0, len(rows), per_statement):

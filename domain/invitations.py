@@ -16,6 +16,7 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 
 from domain import throttle
+from domain.bulk import insert_rows
 from domain.companies import require_member
 from domain.contacts import clean_name, normalise_cui, normalise_email, normalise_phone
 from domain.errors import AccessError, DomainError, ErrorCode, NotFound
@@ -88,16 +89,25 @@ def _clean_message(raw: str | None) -> str | None:
     return text or None
 
 
-def _validate_row(index: int, row: InvitationRequest) -> _ValidRow | list[DomainError]:
-    """Every bad field of the row, or the normalised row."""
+def _validate_row(index: int, row: InvitationRequest, memo: dict | None = None) -> _ValidRow | list[DomainError]:
+    """Every bad field of the row, or the normalised row. `memo` keeps each distinct value's outcome
+    across the rows of a call (one representative often answers for several companies)."""
+    memo = {} if memo is None else memo
     values, errors = {}, []
     checks = (("cui", normalise_cui, row.cui), ("representativeName", clean_name, row.representative_name),
               ("email", normalise_email, row.email), ("phone", normalise_phone, row.phone), ("message", _clean_message, row.message))
     for name, check, raw in checks:
-        try:
-            values[name] = check(raw)
-        except DomainError as exc:
-            errors.append(DomainError(exc.code, exc.en, exc.ro, field=_row_path(index, name)))
+        outcome = memo.get((name, raw), memo)
+        if outcome is memo:
+            try:
+                outcome = check(raw)
+            except DomainError as exc:
+                outcome = exc
+            memo[(name, raw)] = outcome
+        if isinstance(outcome, DomainError):
+            errors.append(DomainError(outcome.code, outcome.en, outcome.ro, field=_row_path(index, name)))
+        else:
+            values[name] = outcome
     if errors:
         return errors
     return _ValidRow(index=index, cui=values["cui"], representative_name=values["representativeName"], email=values["email"],
@@ -148,8 +158,9 @@ async def send_invitations(*, actor: User, company_id: int | str, rows: Sequence
 
     result = SendResult()
     valid: list[_ValidRow] = []
+    memo: dict = {}
     for index, row in enumerate(rows):
-        checked = _validate_row(index, row)
+        checked = _validate_row(index, row, memo)
         if isinstance(checked, list):
             result.errors += checked
         else:
@@ -181,9 +192,10 @@ async def _send_valid(*, actor: User, firm: Company, valid: list[_ValidRow], inv
         open_cuis = set(await Invitation.filter(open_key__in=[open_key(firm.id, c) for c in cuis]).values_list("cui", flat=True)) if cuis else set()
         collaborating = set(await Collaboration.filter(firm_id=firm.id, status=CollaborationStatus.ACTIVE, client__cui__in=cuis)
                             .values_list("client__cui", flat=True)) if cuis else set()
-        to_create: list[Invitation] = []
+        to_create: list[dict] = []
         tokens: dict[str, str] = {}
         seen: set[str] = set()
+        expires_at = at + timedelta(seconds=links.ttl_seconds)
         for row in valid:
             code = (ErrorCode.ALREADY_INVITED if row.cui in seen or row.cui in open_cuis else
                     ErrorCode.NOT_IN_PORTFOLIO if row.cui not in portfolio else
@@ -194,20 +206,15 @@ async def _send_valid(*, actor: User, firm: Company, valid: list[_ValidRow], inv
             seen.add(row.cui)
             token, token_hash = new_secret()
             tokens[token_hash] = token
-            to_create.append(Invitation(firm_id=firm.id, cui=row.cui, company_name=portfolio[row.cui],
-                                        representative_name=row.representative_name, email=row.email, phone=row.phone,
-                                        message=row.message, token_hash=token_hash, open_key=open_key(firm.id, row.cui),
-                                        created_by_id=actor.id, sent_at=at, expires_at=at + timedelta(seconds=links.ttl_seconds)))
+            to_create.append(dict(firm_id=firm.id, cui=row.cui, company_name=portfolio[row.cui], representative_name=row.representative_name,
+                                  email=row.email, phone=row.phone, message=row.message, token_hash=token_hash,
+                                  open_key=open_key(firm.id, row.cui), created_by_id=actor.id, sent_at=at, expires_at=expires_at))
         invitations: list[Invitation] = []
         if to_create:
-            await Invitation.bulk_create(to_create)
-            # bulk_create does not return ids on every backend: read the rows back by their unique hashes.
-            ids = dict(await Invitation.filter(token_hash__in=list(tokens)).values_list("token_hash", "id"))
-            for inv in to_create:
-                inv.id = ids[inv.token_hash]
-            invitations = to_create
-            await InvitationEvent.bulk_create([InvitationEvent(invitation_id=inv.id, actor_id=actor.id, action=Action.SENT)
-                                               for inv in invitations])
+            # Plain rows in one INSERT, read back whole (ids included) as the ORM reads any row, in input order.
+            inserted = {r["token_hash"]: r for r in await insert_rows(Invitation, to_create, returning=("*",))}
+            invitations = [Invitation._init_from_db(**inserted[r["token_hash"]]) for r in to_create]
+            await insert_rows(InvitationEvent, [dict(invitation_id=inv.id, actor_id=actor.id, action=Action.SENT) for inv in invitations])
             await link_sent_invitations(firm.id, [inv.cui for inv in invitations])
             await queue_invitation_mail(invitation_message(inv, firm_name=firm.name, link=invite_link(links.app_url, tokens[inv.token_hash]))
                                         for inv in invitations)
