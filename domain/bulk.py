@@ -48,6 +48,8 @@ async def insert_rows(model: type[Model], rows: Sequence[Mapping[str, Any]], *,
     conn = meta.db  # inside a transaction: the transaction's connection
     postgres = conn.capabilities.dialect == "postgres"
     tail = " RETURNING " + ", ".join(c if c == "*" else f'"{c}"' for c in returning) if returning else ""
+    if postgres:
+        return await _insert_unnest(conn, meta.db_table, columns, fields, model, rows, names, defaults, tail)
     per_statement = max(1, MAX_PARAMETERS // len(fields))
     out: list[dict[str, Any]] = []
     for start in range(0, len(rows), per_statement):
@@ -66,3 +68,17 @@ async def insert_rows(model: type[Model], rows: Sequence[Mapping[str, Any]], *,
         else:
             await conn.execute_query(sql, values)
     return out
+
+
+async def _insert_unnest(conn, table: str, columns: str, fields: list, model: type[Model], rows: Sequence[Mapping[str, Any]],
+                         names: list[str], defaults: dict[str, Any], tail: str) -> list[dict[str, Any]]:
+    """PostgreSQL: one array parameter per column (`INSERT ... SELECT * FROM unnest(...)`), so the
+    statement text, and its prepared plan, is the same whatever the number of rows."""
+    arrays = [[field.to_db_value(row[name], model) for row in rows] for field, name in zip(fields, names)]
+    arrays += [[field.to_db_value(value, model)] * len(rows) for field, value in zip(fields[len(names):], defaults.values())]
+    types = ", ".join(f"${i + 1}::{field.get_for_dialect('postgres', 'SQL_TYPE')}[]" for i, field in enumerate(fields))
+    sql = f'INSERT INTO "{table}" ({columns}) SELECT * FROM unnest({types}){tail}'
+    if tail:
+        return [dict(r) for r in await conn.execute_query_dict(sql, arrays)]
+    await conn.execute_query(sql, arrays)
+    return []
