@@ -17,7 +17,7 @@ from domain import throttle
 from domain.accounts import SignedIn, create_user, email_exists, open_session
 from domain.companies import MANAGER_ROLES, Registry, add_company_with_owner, fetch_registry_record, member_user_ids
 from domain.contacts import clean_name, normalise_phone
-from domain.errors import DomainError, ErrorCode
+from domain.errors import DomainError, ErrorCode, NotFound
 from domain.events import company_channel, emit, unit_of_work
 from domain.invitation_mail import collaboration_request
 from domain.invitation_state import Action, effective_status, record, require_status, with_companies
@@ -25,7 +25,7 @@ from domain.invitation_texts import client_account_created, collaboration_invita
 from domain.models.accounts import User
 from domain.models.companies import Company, MemberRole, Membership
 from domain.models.invitations import Invitation, InvitationStatus
-from domain.models.notifications import NotificationKind
+from domain.models.notifications import Notification, NotificationKind
 from domain.notifications import notify
 from domain.passwords import check_password_rules
 from domain.secrets import hash_secret
@@ -125,6 +125,23 @@ async def claim(*, actor: User, token: str, registry: Registry, app_url: str) ->
                           f"You are signed in as {actor.email}; this invitation is for {invitation.email}. Sign in with that address.",
                           f"Sunteți autentificat ca {actor.email}; invitația este pentru {invitation.email}. Autentificați-vă cu acea adresă.",
                           field=["token"])
+    return await _claim(invitation, actor=actor, registry=registry, app_url=app_url)
+
+
+async def claim_by_id(*, actor: User, invitation_id: int | str, registry: Registry, app_url: str) -> Invitation:
+    """`claim` from the bell: an invitee who already had an account when the firm sent the
+    invitation was notified with its id. Only the invited address may use it (anyone else: NOT_FOUND)."""
+    try:
+        invitation = await Invitation.get_or_none(id=int(invitation_id))
+    except (TypeError, ValueError):
+        invitation = None
+    if invitation is None or invitation.email != actor.email:
+        raise NotFound("No invitation with that id.")
+    require_status(invitation, InvitationStatus.PENDING)
+    return await _claim(invitation, actor=actor, registry=registry, app_url=app_url)
+
+
+async def _claim(invitation: Invitation, *, actor: User, registry: Registry, app_url: str) -> Invitation:
     record_ = await _registry_record_if_new(registry, invitation.cui)
     async with unit_of_work():
         invitation = await _relock(invitation.id)
@@ -165,6 +182,9 @@ async def _link_company(invitation: Invitation, *, user: User, registry_record, 
     await record(invitation, action=action, actor_id=user.id, detail="request sent to the company's owners" if sent_to_owners else None)
     await notify(user_ids=await member_user_ids(firm.id), kind=NotificationKind.CLIENT_ACCOUNT_CREATED,
                  text=client_account_created(company, sent_to_owners=sent_to_owners), company_id=company.id, invitation_id=invitation.id)
-    await notify(user_ids=answerers, kind=NotificationKind.COLLABORATION_INVITATION, text=collaboration_invitation(firm, company),
-                 company_id=firm.id, invitation_id=invitation.id)
+    # Whoever was already notified when the firm sent (an existing account) keeps that one notification.
+    rung = set(await Notification.filter(invitation_id=invitation.id, kind=NotificationKind.COLLABORATION_INVITATION,
+                                         user_id__in=answerers).values_list("user_id", flat=True))
+    await notify(user_ids=[u for u in answerers if u not in rung], kind=NotificationKind.COLLABORATION_INVITATION,
+                 text=collaboration_invitation(firm, company), company_id=firm.id, invitation_id=invitation.id)
     emit(company_channel(company.id), "invitation", id=invitation.id)

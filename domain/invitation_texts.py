@@ -11,6 +11,14 @@ def collaboration_invitation(firm: Company, company: Company) -> Text:
                 en=("Collaboration invitation", f"{firm.name} invites you to collaborate on {company.name} (CUI {company.cui}). Accept or decline."))
 
 
+def invitation_received(firm_name: str, company_name: str, cui: str) -> Text:
+    """To an invitee who already has an account, when the firm sends: the bell offers to claim it."""
+    return Text(ro=("Invitație de colaborare", f"{firm_name} vă invită să colaborați pentru {company_name} (CUI {cui}). "
+                                               "Preluați invitația, apoi acceptați sau refuzați colaborarea."),
+                en=("Collaboration invitation", f"{firm_name} invites you to collaborate on {company_name} (CUI {cui}). "
+                                                "Take the invitation, then accept or decline the collaboration."))
+
+
 def client_account_created(company: Company, *, sent_to_owners: bool) -> Text:
     if sent_to_owners:
         return Text(ro=("Client înscris", f"{company.name} era deja pe platformă: cererea de colaborare a fost trimisă administratorilor ei."),

@@ -16,18 +16,22 @@ from tortoise.exceptions import IntegrityError
 from tortoise.expressions import Q
 
 from domain import throttle
+from domain.bulk import insert_rows
 from domain.companies import require_member
 from domain.contacts import clean_name, normalise_cui, normalise_email, normalise_phone
 from domain.errors import AccessError, DomainError, ErrorCode, NotFound
 from domain.events import company_channel, emit, unit_of_work
 from domain.invitation_expiry import expire_overdue
 from domain.invitation_mail import invitation_message, invite_link, send_invitations as queue_invitation_mail
+from domain.invitation_texts import invitation_received
 from domain.invitation_state import Action, effective_status, link_sent_invitations, open_key, record, require_status, with_companies
 from domain.models.accounts import User
 from domain.models.companies import Company
 from domain.models.invitations import (OPEN_INVITATION_STATUSES, Collaboration, CollaborationStatus, IdempotencyRecord,
                                        Invitation, InvitationEvent, InvitationStatus)
+from domain.models.notifications import NotificationKind
 from domain.models.portfolio import PortfolioEntry
+from domain.notifications import Notice, notify_many
 from domain.efactura import require_ready_for_portfolio
 from domain.secrets import new_secret
 
@@ -85,16 +89,25 @@ def _clean_message(raw: str | None) -> str | None:
     return text or None
 
 
-def _validate_row(index: int, row: InvitationRequest) -> _ValidRow | list[DomainError]:
-    """Every bad field of the row, or the normalised row."""
+def _validate_row(index: int, row: InvitationRequest, memo: dict | None = None) -> _ValidRow | list[DomainError]:
+    """Every bad field of the row, or the normalised row. `memo` keeps each distinct value's outcome
+    across the rows of a call (one representative often answers for several companies)."""
+    memo = {} if memo is None else memo
     values, errors = {}, []
     checks = (("cui", normalise_cui, row.cui), ("representativeName", clean_name, row.representative_name),
               ("email", normalise_email, row.email), ("phone", normalise_phone, row.phone), ("message", _clean_message, row.message))
     for name, check, raw in checks:
-        try:
-            values[name] = check(raw)
-        except DomainError as exc:
-            errors.append(DomainError(exc.code, exc.en, exc.ro, field=_row_path(index, name)))
+        outcome = memo.get((name, raw), memo)
+        if outcome is memo:
+            try:
+                outcome = check(raw)
+            except DomainError as exc:
+                outcome = exc
+            memo[(name, raw)] = outcome
+        if isinstance(outcome, DomainError):
+            errors.append(DomainError(outcome.code, outcome.en, outcome.ro, field=_row_path(index, name)))
+        else:
+            values[name] = outcome
     if errors:
         return errors
     return _ValidRow(index=index, cui=values["cui"], representative_name=values["representativeName"], email=values["email"],
@@ -145,8 +158,9 @@ async def send_invitations(*, actor: User, company_id: int | str, rows: Sequence
 
     result = SendResult()
     valid: list[_ValidRow] = []
+    memo: dict = {}
     for index, row in enumerate(rows):
-        checked = _validate_row(index, row)
+        checked = _validate_row(index, row, memo)
         if isinstance(checked, list):
             result.errors += checked
         else:
@@ -178,9 +192,10 @@ async def _send_valid(*, actor: User, firm: Company, valid: list[_ValidRow], inv
         open_cuis = set(await Invitation.filter(open_key__in=[open_key(firm.id, c) for c in cuis]).values_list("cui", flat=True)) if cuis else set()
         collaborating = set(await Collaboration.filter(firm_id=firm.id, status=CollaborationStatus.ACTIVE, client__cui__in=cuis)
                             .values_list("client__cui", flat=True)) if cuis else set()
-        to_create: list[Invitation] = []
+        to_create: list[dict] = []
         tokens: dict[str, str] = {}
         seen: set[str] = set()
+        expires_at = at + timedelta(seconds=links.ttl_seconds)
         for row in valid:
             code = (ErrorCode.ALREADY_INVITED if row.cui in seen or row.cui in open_cuis else
                     ErrorCode.NOT_IN_PORTFOLIO if row.cui not in portfolio else
@@ -191,23 +206,19 @@ async def _send_valid(*, actor: User, firm: Company, valid: list[_ValidRow], inv
             seen.add(row.cui)
             token, token_hash = new_secret()
             tokens[token_hash] = token
-            to_create.append(Invitation(firm_id=firm.id, cui=row.cui, company_name=portfolio[row.cui],
-                                        representative_name=row.representative_name, email=row.email, phone=row.phone,
-                                        message=row.message, token_hash=token_hash, open_key=open_key(firm.id, row.cui),
-                                        created_by_id=actor.id, sent_at=at, expires_at=at + timedelta(seconds=links.ttl_seconds)))
+            to_create.append(dict(firm_id=firm.id, cui=row.cui, company_name=portfolio[row.cui], representative_name=row.representative_name,
+                                  email=row.email, phone=row.phone, message=row.message, token_hash=token_hash,
+                                  open_key=open_key(firm.id, row.cui), created_by_id=actor.id, sent_at=at, expires_at=expires_at))
         invitations: list[Invitation] = []
         if to_create:
-            await Invitation.bulk_create(to_create)
-            # bulk_create does not return ids on every backend: read the rows back by their unique hashes.
-            ids = dict(await Invitation.filter(token_hash__in=list(tokens)).values_list("token_hash", "id"))
-            for inv in to_create:
-                inv.id = ids[inv.token_hash]
-            invitations = to_create
-            await InvitationEvent.bulk_create([InvitationEvent(invitation_id=inv.id, actor_id=actor.id, action=Action.SENT)
-                                               for inv in invitations])
+            # Plain rows in one INSERT, read back whole (ids included) as the ORM reads any row, in input order.
+            inserted = {r["token_hash"]: r for r in await insert_rows(Invitation, to_create, returning=("*",))}
+            invitations = [Invitation._init_from_db(**inserted[r["token_hash"]]) for r in to_create]
+            await insert_rows(InvitationEvent, [dict(invitation_id=inv.id, actor_id=actor.id, action=Action.SENT) for inv in invitations])
             await link_sent_invitations(firm.id, [inv.cui for inv in invitations])
             await queue_invitation_mail(invitation_message(inv, firm_name=firm.name, link=invite_link(links.app_url, tokens[inv.token_hash]))
                                         for inv in invitations)
+            await _ring_existing_accounts(firm, invitations)
             for inv in invitations:
                 inv.firm = firm
                 emit(company_channel(firm.id), "invitation", id=inv.id)
@@ -216,6 +227,17 @@ async def _send_valid(*, actor: User, firm: Company, valid: list[_ValidRow], inv
             await IdempotencyRecord.filter(company_id=firm.id, operation=SEND_OPERATION, key=key).update(
                 result={"invitation_ids": [inv.id for inv in invitations], "errors": [_error_to_json(e) for e in errors]})
     return SendResult(invitations=invitations, errors=errors)
+
+
+async def _ring_existing_accounts(firm: Company, invitations: list[Invitation]) -> None:
+    """Invitees whose e-mail already has an account see the invitation in their bell at once, and
+    can take it from there (`claim_by_id`); the others get it when they sign up from the link."""
+    accounts = await User.filter(email__in=list({inv.email for inv in invitations})).values_list("id", "email", "locale")
+    by_email = {email: user_id for user_id, email, _ in accounts}
+    notices = [Notice(user_id=by_email[inv.email], kind=NotificationKind.COLLABORATION_INVITATION,
+                      text=invitation_received(firm.name, inv.company_name, inv.cui), company_id=firm.id, invitation_id=inv.id)
+               for inv in invitations if inv.email in by_email]
+    await notify_many(notices, locales={user_id: locale for user_id, _, locale in accounts})
 
 
 async def _firm_invitation(actor: User, invitation_id: int | str, *, lock: bool = False) -> Invitation:

@@ -7,8 +7,9 @@ client replays from. A live event follows each row once the transaction commits.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Any, Iterable, Mapping
+from typing import Any, Iterable, Mapping, Sequence
 
+from domain.bulk import insert_rows
 from domain.events import emit, user_channel
 from domain.models.accounts import User
 from domain.models.notifications import Notification, NotificationKind
@@ -41,6 +42,42 @@ async def notify(*, user_ids: Iterable[int], kind: NotificationKind, text: Text,
         emit(user_channel(user_id), "notification", id=row.id)
         rows.append(row)
     return rows
+
+
+@dataclass(frozen=True)
+class Notice:
+    """One notification to write with `notify_many`."""
+
+    user_id: int
+    kind: NotificationKind
+    text: Text
+    company_id: int | None = None
+    invitation_id: int | None = None
+    data: Mapping[str, Any] | None = None
+
+
+async def notify_many(notices: Sequence[Notice], *, locales: Mapping[int, str] | None = None) -> list[int]:
+    """Many notifications, each to its own recipient, in one INSERT (per few thousand rows) inside
+    the caller's `unit_of_work()`; a live event per row follows the commit. Returns the new ids in
+    the order of `notices`. `locales` (user id → locale) saves the lookup when the caller has them."""
+    if not notices:
+        return []
+    if locales is None:
+        locales = dict(await User.filter(id__in=list({n.user_id for n in notices})).values_list("id", "locale"))
+    at = now()
+    rows, order = [], {}
+    for index, notice in enumerate(notices):
+        title, body = notice.text.for_locale(locales.get(notice.user_id, "ro"))
+        rows.append(dict(user_id=notice.user_id, kind=notice.kind, title=title, body=body, data=dict(notice.data or {}),
+                         company_id=notice.company_id, invitation_id=notice.invitation_id, created_at=at))
+        order.setdefault((notice.user_id, str(notice.kind), notice.invitation_id, notice.company_id, title), []).append(index)
+    ids = [0] * len(notices)
+    # The returned rows come in no guaranteed order: match them back by what tells them apart.
+    for row in await insert_rows(Notification, rows, returning=("id", "user_id", "kind", "invitation_id", "company_id", "title")):
+        ids[order[(row["user_id"], row["kind"], row["invitation_id"], row["company_id"], row["title"])].pop(0)] = row["id"]
+    for notice, row_id in zip(notices, ids):
+        emit(user_channel(notice.user_id), "notification", id=row_id)
+    return ids
 
 
 async def unread_count(user_id: int) -> int:

@@ -92,6 +92,16 @@ class Mutation:
                                                   app_url=ctx.settings.app_url)
         return InvitationPayload(invitation=Invitation.of(invitation))
 
+    @strawberry.mutation(description="Take, from the bell, an invitation sent to the viewer's own e-mail (the COLLABORATION_INVITATION "
+                                     "notification carries it when the address already had an account); then answer it with "
+                                     "respondToCollaboration. NOT_FOUND for an invitation sent to another address.")
+    @returns_payload(InvitationPayload)
+    async def claim_invitation_by_id(self, info: Info, id: strawberry.ID) -> InvitationPayload:
+        ctx = info.context
+        invitation = await invitation_links.claim_by_id(actor=ctx.require_viewer(), invitation_id=id, registry=ctx.services.registry,
+                                                        app_url=ctx.settings.app_url)
+        return InvitationPayload(invitation=Invitation.of(invitation))
+
     @strawberry.mutation(description="The client company's owners and administrators accept or decline, once.")
     @returns_payload(InvitationPayload)
     async def respond_to_collaboration(self, info: Info, invitation_id: strawberry.ID, accept: bool) -> InvitationPayload:
