@@ -77,7 +77,7 @@ def create_app(settings: Settings, *, self_url: str, migrate: bool | None = None
         services = build_services(settings, self_url=self_url, **service_overrides)
         services.broadcast = create_broadcast(settings.broadcast_url)
         app.state.services = services
-        async with RegisterTortoise(app, config=tortoise_config(settings.database_url)):
+        async with RegisterTortoise(app, config=tortoise_config(settings.database_url, pool_max=settings.database_pool_max)):
             await services.broadcast.connect()
             events.set_publisher(services.publish)
             if services.discovery.options.resume_on_start:

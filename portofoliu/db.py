@@ -23,11 +23,10 @@ def normalise_db_url(url: str) -> str:
     return url
 
 
-def tortoise_config(database_url: str, *, pool_max: int | None = None) -> dict[str, Any]:
+def tortoise_config(database_url: str, *, pool_max: int = 10) -> dict[str, Any]:
     url = normalise_db_url(database_url)
     if url.startswith("asyncpg://") and "maxsize" not in url:
-        size = pool_max or int(os.environ.get("DATABASE_POOL_MAX", "10"))
-        url += ("&" if "?" in url else "?") + f"maxsize={size}"
+        url += ("&" if "?" in url else "?") + f"maxsize={pool_max}"
     return {
         "connections": {"default": url},
         "apps": {

@@ -52,6 +52,7 @@ class Settings:
     jobs_enabled: bool = True
     allowed_origins: tuple[str, ...] = ()
     session_ttl_seconds: int = 30 * 24 * 3600
+    database_pool_max: int = 10
     graphiql: bool = True
     ws_max_connections_per_user: int = 10
     redis_url: str | None = None
@@ -216,6 +217,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, key_file: Path | None
         jobs_enabled=_bool("JOBS_ENABLED", get("JOBS_ENABLED") or "true"),
         allowed_origins=origins,
         session_ttl_seconds=_int("SESSION_TTL_SECONDS", get("SESSION_TTL_SECONDS") or str(30 * 24 * 3600), minimum=60),
+        database_pool_max=_int("DATABASE_POOL_MAX", get("DATABASE_POOL_MAX") or "10", minimum=1),
         ws_max_connections_per_user=_int("WS_MAX_CONNECTIONS_PER_USER", get("WS_MAX_CONNECTIONS_PER_USER") or "10", minimum=1),
         graphiql=_bool("GRAPHIQL", get("GRAPHIQL") or ("true" if database_url.startswith("sqlite") else "false")),
         redis_url=redis_url,

@@ -40,6 +40,7 @@ def test_secret_key_rotation_list(tmp_path):
     ({"INVITATION_TTL_SECONDS": "soon"}, "INVITATION_TTL_SECONDS"),
     ({"INVITATION_TTL_SECONDS": "5"}, "INVITATION_TTL_SECONDS"),
     ({"JOBS_ENABLED": "maybe"}, "JOBS_ENABLED"),
+    ({"DATABASE_POOL_MAX": "0"}, "DATABASE_POOL_MAX"),
     ({"ALLOWED_ORIGINS": "ftp://x"}, "ALLOWED_ORIGINS"),
     ({"SECRET_KEY": "short"}, "SECRET_KEY"),
 ])
