@@ -100,7 +100,7 @@ class PortofoliuGraphQL(GraphQL):
         super().__init__(
             schema,
             graphql_ide="graphiql" if graphiql else None,
-            allow_queries_via_get=False,  # GET would let a cross-site <img> run queries with cookies-less tokens; keep it POST
+            allow_queries_via_get=False,  # operations travel as POST; GET /graphql serves GraphiQL only
             subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],  # only graphql-transport-ws (STACK_NOTES)
             max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_CONNECTION,
             allowed_origins=allowed_origins,
