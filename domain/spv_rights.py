@@ -18,7 +18,6 @@ from dataclasses import dataclass
 from typing import Any
 
 from cryptography import x509
-from tortoise.expressions import Q
 
 from anaf.agent.statement import StatementError, verify_statement
 from domain.companies import MANAGER_ROLES, require_member

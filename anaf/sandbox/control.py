@@ -1,9 +1,9 @@
-"""Sandbox-only control routes: what data there is to try, and which faults and withdrawn rights apply.
+"""Sandbox-only control routes: what data there is to try, and which faults apply (rights are
+withdrawn and restored with `POST /rights`, beside the e-Factura service that honours them).
 
   GET /            a small HTML index
   GET /fixtures    companies and certificate holders (`?holder=small`, `?status=active`, `?limit=`, `?offset=`)
   GET|PUT|DELETE /faults     faults in force, by service ({"registry": {"latency_ms": 200}, ...})
-  GET|PUT|DELETE /withdrawn  rights withdrawn at run time ({"<holder key or serial>": ["<cui>", ...]})
 """
 
 from __future__ import annotations
@@ -146,28 +146,8 @@ def routes(state: SandboxState) -> list[BaseRoute]:
             state.faults.clear()
         return JSONResponse(state.faults.to_json())
 
-    async def withdrawn(request: Request) -> Response:
-        if request.method == "PUT":
-            try:
-                body = await _json_body(request)
-                if not isinstance(body, dict):
-                    raise ValueError("the body must be a JSON object: holder key or serial -> list of CUIs/CNPs")
-            except ValueError as exc:
-                return _error(str(exc))
-            for key, ids in body.items():
-                holder = find_holder(key)
-                if holder is None:
-                    return _error(f"no holder {key!r}", 404)
-                if not isinstance(ids, list) or not all(isinstance(i, str) for i in ids):
-                    return _error(f"{key}: expected a list of CUI/CNP strings")
-                state.withdrawn[holder.serial] = set(ids)
-        elif request.method == "DELETE":
-            state.withdrawn.clear()
-        return JSONResponse({serial: sorted(ids) for serial, ids in state.withdrawn.items()})
-
     return [
         Route("/", index, name="sandbox_index"),
         Route("/fixtures", fixtures, name="sandbox_fixtures"),
         Route("/faults", faults, methods=["GET", "PUT", "DELETE"], name="sandbox_faults"),
-        Route("/withdrawn", withdrawn, methods=["GET", "PUT", "DELETE"], name="sandbox_withdrawn"),
     ]

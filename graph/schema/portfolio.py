@@ -13,7 +13,7 @@ from domain.portfolio import PortfolioPage
 from domain.portfolio import PortfolioSummary as DomainSummary
 from domain.spv_rights import AgentPairingCode
 from graph.schema.companies import Company
-from graph.schema.discovery import DiscoveryRun, DiscoveryStatus  # noqa: F401 - part of the portfolio's API
+from graph.schema.discovery import DiscoveryRun
 from graph.schema.errors import UserError
 from graph.schema.invitations import Invitation
 from graph.schema.pagination import PageInfo

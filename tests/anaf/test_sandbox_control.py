@@ -71,10 +71,10 @@ async def test_error_429_and_reset_faults(sandbox, http):
 async def test_withdrawn_rights_are_removed_from_a_holders_rights(sandbox, http):
     small = get_dataset().holders["small"]
     gone = small.cuis[3]
-    response = await http.put(f"{sandbox.url}/withdrawn", json={"small": [gone]})
-    assert response.json() == {small.serial: [gone]}
+    response = await http.post(f"{sandbox.url}/rights", json={"holder": "small", "withdraw": [gone]})
+    assert response.json()["withdrawn"] == [gone]
     cuis, cnps = sandbox.state.rights(small.serial)
     assert gone not in cuis and len(cuis) == len(small.cuis) - 1 and cnps == ()
-    await http.delete(f"{sandbox.url}/withdrawn")
+    await http.post(f"{sandbox.url}/rights", json={"serial": small.serial, "restore": [gone]})
     assert sandbox.state.rights(small.serial) == (small.cuis, ())
     assert sandbox.state.rights("FFFFFFFFFFFFFFFF") == ((), ())

@@ -8,9 +8,9 @@ import pytest
 from anaf.sandbox.faults import FaultConfig
 from portofoliu.settings import SANDBOX_MOUNT
 from tests.support.discovery import (
-    ADD, LATEST, PORTFOLIO, START, accounting_firm, all_entries, discover, finished_run, start_discovery,
+    ADD, START, accounting_firm, all_entries, discover, finished_run, start_discovery,
 )
-from tests.support.factories import holder, sandbox_company, unused_valid_cui
+from tests.support.factories import holder, sandbox_company
 
 
 def clients_of(key: str) -> set[str]:
