@@ -3,7 +3,9 @@
 Each stream subscribes to its channel first and only then reads rows, so nothing committed in
 between is missed; it then follows events, loading fresh rows for each (events only carry ids). A
 `Gap` (the pub/sub backend reconnected, or this subscriber fell too far behind) makes it reload
-from the rows. Events queued together are handled together, so a burst costs one load.
+from the rows. Events queued together are handled together, so a burst costs one load; and the
+bell's loads of every subscription of the process are coalesced into a few statements
+(domain/live.py), so one commit notifying thousands of users does not cost thousands of queries.
 """
 
 from __future__ import annotations
@@ -19,7 +21,6 @@ from domain.events import company_channel, user_channel
 from domain.models.invitations import Invitation
 from domain.models.notifications import Notification
 from domain.models.portfolio import DiscoveryRun
-from domain.notifications import unread_count
 from domain.throttle import now
 from portofoliu.pubsub import Gap
 
@@ -76,7 +77,7 @@ async def notifications(broadcast, *, user_id: int, after_id: int | None) -> Asy
         async def load(also_id: int | None = None):
             nonlocal cursor
             while True:
-                rows = await live.notifications_after(user_id, cursor, also_id=also_id)
+                rows = await live.fresh_notifications_after(user_id, cursor, also_id=also_id)
                 for row in rows:
                     if row.id in delivered:
                         continue
@@ -107,11 +108,11 @@ async def notifications(broadcast, *, user_id: int, after_id: int | None) -> Asy
 async def unread_counts(broadcast, *, user_id: int) -> AsyncIterator[int]:
     """The unread count now, then again whenever it changes (new notifications or read ones)."""
     async with broadcast.subscribe(user_channel(user_id)) as events:
-        last = await unread_count(user_id)
+        last = await live.fresh_unread_count(user_id)
         yield last
         while True:
             await events.batch()  # any event on the user's channel (or a gap) may change it
-            count = await unread_count(user_id)
+            count = await live.fresh_unread_count(user_id)
             if count != last:
                 last = count
                 yield count

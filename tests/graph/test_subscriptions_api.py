@@ -8,10 +8,14 @@ from datetime import timedelta
 
 import pytest
 
+from bench.sql_statements import counting_statements
+from domain.accounts import open_session
 from domain.events import company_channel, emit, unit_of_work
+from domain.models.accounts import User
 from domain.models.invitations import Invitation
+from domain.models.notifications import NotificationKind
 from domain.models.portfolio import DiscoveryRun, DiscoveryStatus
-from domain.notifications import mark_read
+from domain.notifications import Text, mark_read, notify
 from domain.throttle import now
 from tests.support.bell import NOTIFICATION_ADDED, UNREAD_COUNT, ring
 from tests.support.factories import api_company, api_user, holder
@@ -151,4 +155,31 @@ async def test_more_sockets_than_allowed_per_account_are_closed_with_4429(start_
     again = await WsClient.connect(service.graphql_url, token)  # a slot was freed
     assert not (await asyncio.wait({again.closed}, timeout=0.3))[0]
     for ws in (open_[1], again):
+        await ws.close()
+
+
+async def test_one_commit_to_many_bells_costs_a_few_statements_not_one_per_subscriber(service, db):
+    subscribers = 30
+    users = [await User.create(email=f"many{i}@example.ro", name=f"Many {i}", password_hash="-") for i in range(subscribers)]
+    sockets = [await WsClient.connect(service.graphql_url, (await open_session(user, ttl_seconds=600)).token) for user in users]
+    bells = [await ws.subscribe(NOTIFICATION_ADDED) for ws in sockets]
+    badges = [await ws.subscribe(UNREAD_COUNT) for ws in sockets]
+    for badge in badges:
+        assert (await badge.next())["unreadNotificationCountChanged"] == 0
+    await asyncio.sleep(0.2)  # every bell has read its starting cursor
+    with counting_statements() as counted:
+        async with unit_of_work():
+            rows = await notify(user_ids=[user.id for user in users], kind=NotificationKind.COLLABORATION_INVITATION,
+                                text=Text(ro=("Toți", "Corp"), en=("All", "Body")))
+        own = {row.user_id: row.id for row in rows}
+        received = [int((await bell.next())["notificationAdded"]["id"]) for bell in bells]
+        counts = [(await badge.next())["unreadNotificationCountChanged"] for badge in badges]
+    assert received == [own[user.id] for user in users]  # each bell exactly its own notification
+    assert counts == [1] * subscribers
+    reads = [sql for sql in counted.statements if sql.lstrip().upper().startswith("SELECT")]
+    # notify reads the recipients' locales once; the 60 subscriptions' loads share a few statements
+    assert len(reads) <= subscribers // 4, reads
+    for bell in bells:
+        assert await bell.nothing_within(0.05), "a notification was delivered twice"
+    for ws in sockets:
         await ws.close()
