@@ -27,7 +27,7 @@ import logging
 import time
 from dataclasses import asdict, dataclass, field
 from datetime import timedelta
-from typing import Any
+from typing import Any, Awaitable
 
 from anaf.efactura import RightsAnswer
 from anaf.errors import AnafError, AnafUnavailable
@@ -102,6 +102,7 @@ class DiscoveryRunner:
         self.services = services
         self.options = RunnerOptions(**options)
         self.tasks: dict[int, asyncio.Task] = {}
+        self.writes: set[asyncio.Task] = set()
 
     # -- task management -------------------------------------------------------------------------
 
@@ -119,6 +120,14 @@ class DiscoveryRunner:
         if task is not None:
             await asyncio.shield(task)
 
+    async def protect(self, write: Awaitable[Any]) -> Any:
+        """Run a database write to its end even if the run is cancelled meanwhile: a shutdown stops
+        a run between its transactions, never inside one holding the run's row lock."""
+        task = asyncio.ensure_future(write)
+        self.writes.add(task)
+        task.add_done_callback(self.writes.discard)
+        return await asyncio.shield(task)
+
     async def stop(self) -> None:
         """Shutting down: cancel our runs and leave them RUNNING with no heartbeat, so the next
         process resumes them at once from their saved state."""
@@ -130,9 +139,12 @@ class DiscoveryRunner:
                 await task
             except (asyncio.CancelledError, Exception):  # noqa: BLE001 - already logged by _guarded
                 pass
+        if self.writes:
+            await asyncio.wait(list(self.writes), timeout=10)  # the writes the cancelled runs left going
         if tasks:
             try:
-                await DiscoveryRun.filter(id__in=[rid for rid, _ in tasks], status=DiscoveryStatus.RUNNING).update(heartbeat_at=None)
+                await asyncio.wait_for(DiscoveryRun.filter(id__in=[rid for rid, _ in tasks], status=DiscoveryStatus.RUNNING)
+                                       .update(heartbeat_at=None), timeout=10)
             except Exception:  # noqa: BLE001 - the database may be gone already; the stale check covers it
                 log.warning("could not release discovery runs on shutdown", exc_info=True)
 
@@ -172,7 +184,7 @@ class DiscoveryRunner:
             raise
         except Exception:  # noqa: BLE001 - a bug must not leave the run RUNNING forever
             log.exception("discovery run %s failed", run_id)
-            await close_run(run_id, DiscoveryStatus.FAILED, "Discovery stopped because of an internal error.")
+            await self.protect(close_run(run_id, DiscoveryStatus.FAILED, "Discovery stopped because of an internal error."))
         finally:
             beat.cancel()
 
@@ -237,20 +249,22 @@ class Execution:
                 await self._with_pauses(lambda: self._enrich(state))
                 state.phase = "done"
         except RunFailed as failure:
-            await close_run(self.run_id, DiscoveryStatus.FAILED, str(failure), state=state)
+            await self.runner.protect(close_run(self.run_id, DiscoveryStatus.FAILED, str(failure), state=state))
             return
         except AnafError as error:
             log.warning("discovery run %s ends partial: %s", self.run_id, error)
-            await close_run(self.run_id, DiscoveryStatus.PARTIAL,
-                            "ANAF did not answer in time; what was found so far is kept. Start discovery again later to finish.",
-                            state=state, notify_found=True)
+            await self.runner.protect(close_run(
+                self.run_id, DiscoveryStatus.PARTIAL,
+                "ANAF did not answer in time; what was found so far is kept. Start discovery again later to finish.",
+                state=state, notify_found=True))
             return
         if state.deferred:
-            await close_run(self.run_id, DiscoveryStatus.PARTIAL,
-                            f"ANAF's daily limit was reached for {len(state.deferred)} CUIs; they will be checked again tomorrow.",
-                            state=state, notify_found=True)
+            await self.runner.protect(close_run(
+                self.run_id, DiscoveryStatus.PARTIAL,
+                f"ANAF's daily limit was reached for {len(state.deferred)} CUIs; they will be checked again tomorrow.",
+                state=state, notify_found=True))
         else:
-            await close_run(self.run_id, DiscoveryStatus.SUCCEEDED, state=state, notify_found=True)
+            await self.runner.protect(close_run(self.run_id, DiscoveryStatus.SUCCEEDED, state=state, notify_found=True))
 
     async def _with_pauses(self, unit) -> None:
         """Run a unit of work; when ANAF gave up answering, pause and try again, a few times."""
@@ -274,9 +288,12 @@ class Execution:
                 raise RunFailed(error.en) from None
         return self._token
 
-    async def _save(self, state: RunState, *, checked: int = 0, found: int = 0, total: int | None = None,
-                    found_entries: list[FoundCompany] = (), spv_cuis: list[str] = ()) -> None:
+    async def _save(self, state: RunState, **progress: Any) -> None:
         """One unit of work: entries, counters, state, heartbeat, and the progress event."""
+        await self.runner.protect(self._save_now(state, **progress))
+
+    async def _save_now(self, state: RunState, *, checked: int = 0, found: int = 0, total: int | None = None,
+                        found_entries: list[FoundCompany] = (), spv_cuis: list[str] = ()) -> None:
         at = now()
         async with unit_of_work():
             await upsert_entries(firm_id=self.firm.id, found=list(found_entries), at=at, run_id=self.run_id)
