@@ -19,9 +19,9 @@ from typing import Any
 
 import httpx
 from stdnum.ro import cui as cui_rules
-from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_attempt, wait_exponential_jitter
 
 from anaf.errors import AnafError, AnafUnavailable
+from anaf.retry import RetryableAnswer, retry_after_seconds, with_retries
 
 log = logging.getLogger(__name__)
 
@@ -45,10 +45,6 @@ class RegistryRecord:
     deregistered_on: date | None = None
     caen: str | None = None
     legal_form: str | None = None
-
-
-class _Transient(Exception):
-    """A failure worth retrying; never leaves this module."""
 
 
 def normalize_cui(value: str) -> str:
@@ -99,26 +95,12 @@ class RegistryClient:
         return (await self.lookup([cui])).get(cui)
 
     async def _post_with_retries(self, payload: list[dict[str, Any]]) -> Any:
-        retrying = AsyncRetrying(
-            stop=stop_after_attempt(self._max_attempts),
-            wait=wait_exponential_jitter(
-                multiplier=self._backoff_initial, max=self._backoff_max, jitter=self._backoff_initial
-            ),
-            retry=retry_if_exception_type(_Transient),
-            before_sleep=lambda rs: log.warning(
-                "ANAF registry attempt %d failed (%s), retrying", rs.attempt_number, rs.outcome.exception()
-            ),
-            reraise=True,
-        )
-        try:
-            async for attempt in retrying:
-                with attempt:
-                    return await self._post_once(payload)
-        except _Transient as exc:
-            raise AnafUnavailable(
-                f"ANAF's company registry is not answering ({exc}); tried {self._max_attempts} times. "
-                "Please try again in a few minutes."
-            ) from exc
+        async def attempt() -> Any:  # a coroutine function: tenacity does not await what a lambda returns
+            return await self._post_once(payload)
+
+        return await with_retries(attempt, what="ANAF's company registry",
+                                  max_attempts=self._max_attempts, backoff_initial=self._backoff_initial,
+                                  backoff_max=self._backoff_max)
 
     async def _post_once(self, payload: list[dict[str, Any]]) -> Any:
         async with self._lock:
@@ -127,14 +109,12 @@ class RegistryClient:
                 if delay > 0:
                     await asyncio.sleep(delay)
             try:
-                response = await self._http.post(self._url, json=payload)
-            except httpx.TransportError as exc:
-                raise _Transient(f"{type(exc).__name__}: {exc}" if str(exc) else type(exc).__name__) from exc
+                response = await self._http.post(self._url, json=payload)  # transport errors are retried
             finally:
                 # Counted from the end of the answer, so ANAF never sees two requests closer than this.
                 self._next_allowed = self._clock() + self._min_interval
         if response.status_code == 429 or response.status_code >= 500:
-            raise _Transient(f"HTTP {response.status_code}")
+            raise RetryableAnswer(f"HTTP {response.status_code}", retry_after=retry_after_seconds(response))
         if response.status_code != 200:
             raise AnafError(f"ANAF's company registry refused the request (HTTP {response.status_code}): "
                             f"{response.text[:200]}")

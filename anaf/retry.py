@@ -71,4 +71,5 @@ async def with_retries(
     try:
         return await retrying(call)
     except (httpx.TransportError, RetryableAnswer) as exc:
-        raise AnafUnavailable(f"{what}: ANAF unavailable after {max_attempts} attempts ({exc!r})") from exc
+        raise AnafUnavailable(f"{what}: ANAF is not answering ({exc!r}); tried {max_attempts} times. "
+                              "Please try again in a few minutes.") from exc
