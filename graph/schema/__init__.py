@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache, ValidationCache
+from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
+from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 from strawberry.tools import merge_types
 
 from graph.resolvers import accounts, companies, efactura, invitations, notifications, portfolio, subscriptions
@@ -12,6 +14,11 @@ from graph.schema.errors import ApiErrors
 MAX_DEPTH = 10
 MAX_TOKENS = 2000
 MAX_ALIASES = 30
+# Parsed and validated documents kept per process (an app sends a few dozen distinct operations).
+DOCUMENT_CACHE_SIZE = 512
+# The limits' validation rules are made once (QueryDepthLimiter and MaxAliasesLimiter would make new
+# rule classes per request, and ValidationCache keys its entries by the rules).
+LIMIT_RULES = [max_depth_rule(MAX_DEPTH, None), max_aliases_rule(MAX_ALIASES)]
 
 QUERIES = (accounts.Query, companies.Query, efactura.Query, invitations.Query, notifications.Query, portfolio.Query)
 MUTATIONS = (accounts.Mutation, companies.Mutation, efactura.Mutation, invitations.Mutation, notifications.Mutation,
@@ -27,9 +34,10 @@ schema = strawberry.Schema(
     mutation=Mutation,
     subscription=Subscription,
     extensions=[
-        lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
+        lambda: AddValidationRules(LIMIT_RULES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
+        lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
         ApiErrors,
     ],
 )
