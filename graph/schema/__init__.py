@@ -8,6 +8,7 @@ from strawberry.extensions.max_aliases import create_validator as max_aliases_ru
 from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 from strawberry.tools import merge_types
 
+from graph.execution import CompilingExecutionContext
 from graph.resolvers import accounts, companies, efactura, invitations, notifications, portfolio, subscriptions
 from graph.schema.errors import ApiErrors
 
@@ -33,6 +34,7 @@ schema = strawberry.Schema(
     query=Query,
     mutation=Mutation,
     subscription=Subscription,
+    execution_context_class=CompilingExecutionContext,
     extensions=[
         lambda: AddValidationRules(LIMIT_RULES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),

@@ -1,0 +1,203 @@
+"""Compiled completion of plain objects: the GraphQL executor, minus its per-field overhead where a
+selection only reads attributes.
+
+Resolvers (every root field, every field with a resolver or arguments) run exactly as before, with
+their authorization checks and their fresh reads. What changes is the completion of the objects
+they return: a page of 50 portfolio entries is some 400 fields that only read an attribute of a
+Strawberry type and serialize a scalar, and graphql-core spends far more on building a resolve info
+and wrapping each of them than on the value. For a selection made only of such fields (no
+resolver, no arguments, no directives, no field extensions, object types without `is_type_of`, no
+resolver middleware), the executor compiles, once per document and type, a plan that reads the
+attributes and serializes them with the schema's own scalars and enums, and runs that plan instead.
+
+Anything a plan does not expect (a null in a non-null field, a value a scalar cannot serialize)
+makes it give up on that object, which is then completed by graphql-core as before: the answer,
+errors and their paths included, is the same as without plans.
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import Any, Callable
+
+from graphql import (
+    GraphQLList,
+    GraphQLNonNull,
+    GraphQLObjectType,
+    is_leaf_type,
+    is_list_type,
+    is_non_null_type,
+    is_object_type,
+)
+from graphql.language import DirectiveNode, Visitor, visit
+from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
+from strawberry.schema.schema_converter import GraphQLCoreConverter
+
+PLAN_CACHE_SIZE = 4096
+
+
+class GiveUp(Exception):
+    """The plan met a value it does not handle; graphql-core completes the object instead."""
+
+
+Plan = Callable[[Any], dict]
+_NO_PLAN = object()
+# (object type, ids of the field nodes) -> (the nodes, kept alive so that their ids stay theirs; plan)
+_plans: OrderedDict[tuple, tuple[tuple, Any]] = OrderedDict()
+# id(operation) -> (operation, whether it or a fragment carries a directive)
+_directives: OrderedDict[int, tuple[Any, bool]] = OrderedDict()
+
+
+class _FindDirective(Visitor):
+    found = False
+
+    def enter_directive(self, node: DirectiveNode, *_args: Any) -> Any:
+        self.found = True
+        return self.BREAK
+
+
+def _has_directives(nodes: list) -> bool:
+    for node in nodes:
+        finder = _FindDirective()
+        visit(node, finder)
+        if finder.found:
+            return True
+    return False
+
+
+def _remember(cache: OrderedDict, key: Any, value: Any) -> None:
+    cache[key] = value
+    if len(cache) > PLAN_CACHE_SIZE:
+        cache.popitem(last=False)
+
+
+def _leaf(graphql_type) -> Callable[[Any], Any]:
+    coerce = graphql_type.coerce_output_value
+
+    def serialize(value: Any) -> Any:
+        out = coerce(value)
+        if out is None:
+            raise GiveUp
+        return out
+
+    return serialize
+
+
+class CompilingExecutionContext(StrawberryGraphQLCoreExecutionContext):
+    """Strawberry's execution context, completing plain objects with compiled plans."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        manager = self.middleware_manager
+        self._compiling = not (manager is not None and manager.middlewares) and not self._operation_has_directives()
+
+    def _operation_has_directives(self) -> bool:
+        key = id(self.operation)
+        known = _directives.get(key)
+        if known is not None and known[0] is self.operation:
+            return known[1]
+        found = _has_directives([self.operation, *self.fragment_definitions.values()])
+        _remember(_directives, key, (self.operation, found))
+        return found
+
+    def complete_object_value(self, return_type, field_details_list, info, path, result, position_context):
+        if self._compiling:
+            plan = self._plan(return_type, field_details_list)
+            if plan is not None:
+                try:
+                    return plan(result)
+                except GiveUp:
+                    pass
+        return super().complete_object_value(return_type, field_details_list, info, path, result, position_context)
+
+    def _plan(self, object_type: GraphQLObjectType, field_details_list) -> Plan | None:
+        nodes = tuple(details.node for details in field_details_list)
+        key = (object_type, tuple(map(id, nodes)))
+        known = _plans.get(key)
+        if known is not None and all(a is b for a, b in zip(known[0], nodes)):
+            return None if known[1] is _NO_PLAN else known[1]
+        plan = self._compile(object_type, field_details_list)
+        _remember(_plans, key, (nodes, _NO_PLAN if plan is None else plan))
+        return plan
+
+    def _compile(self, object_type: GraphQLObjectType, field_details_list) -> Plan | None:
+        if object_type.is_type_of is not None:
+            return None
+        grouped, defer_usages, *_ = self.collect_subfields(object_type, field_details_list)
+        if defer_usages:
+            return None
+        steps: list[tuple[str, Callable[[Any], Any]]] = []
+        for response_key, sub_details in grouped.items():
+            step = self._compile_field(object_type, sub_details)
+            if step is None:
+                return None
+            steps.append((response_key, step))
+        return _object_plan(steps)
+
+    def _compile_field(self, object_type: GraphQLObjectType, field_details_list) -> Callable[[Any], Any] | None:
+        node = field_details_list[0].node
+        name = node.name.value
+        if name == "__typename":
+            type_name = object_type.name
+            return lambda _source: type_name
+        if node.arguments:
+            return None
+        field_def = object_type.fields.get(name)
+        if field_def is None or field_def.args:
+            return None
+        definition = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+        if definition is None or not definition.is_basic_field:
+            return None
+        attribute = definition.python_name
+        complete = self._compile_value(field_def.type, field_details_list)
+        if complete is None:
+            return None
+
+        def read(source: Any) -> Any:
+            return complete(getattr(source, attribute))
+
+        return read
+
+    def _compile_value(self, graphql_type, field_details_list) -> Callable[[Any], Any] | None:
+        """A function completing a value of this type, or None when it cannot be compiled."""
+        if is_non_null_type(graphql_type):
+            inner = self._compile_value(graphql_type.of_type, field_details_list)
+            if inner is None:
+                return None
+
+            def non_null(value: Any) -> Any:
+                if value is None:
+                    raise GiveUp  # graphql-core reports the error, with its path
+                return inner(value)
+
+            return non_null
+        if is_list_type(graphql_type):
+            item = self._compile_value(graphql_type.of_type, field_details_list)
+            if item is None or isinstance(graphql_type.of_type, GraphQLList) or (
+                    isinstance(graphql_type.of_type, GraphQLNonNull) and is_list_type(graphql_type.of_type.of_type)):
+                return None
+
+            def many(value: Any) -> Any:
+                if value is None:
+                    return None
+                if isinstance(value, (str, bytes, dict)):
+                    raise GiveUp
+                return [item(v) for v in value]
+
+            return many
+        if is_leaf_type(graphql_type):
+            serialize = _leaf(graphql_type)
+            return lambda value: None if value is None else serialize(value)
+        if is_object_type(graphql_type):
+            plan = self._plan(graphql_type, field_details_list)
+            if plan is None:
+                return None
+            return lambda value: None if value is None else plan(value)
+        return None  # interfaces and unions: their runtime type is resolved by graphql-core
+
+
+def _object_plan(steps: list[tuple[str, Callable[[Any], Any]]]) -> Plan:
+    def complete(source: Any) -> dict:
+        return {key: step(source) for key, step in steps}
+
+    return complete

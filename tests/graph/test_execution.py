@@ -1,0 +1,89 @@
+"""Compiled completion answers exactly what graphql-core answers, errors and their paths included."""
+
+from __future__ import annotations
+
+import enum
+from datetime import datetime, timezone
+
+import strawberry
+
+from graph import execution
+from graph.execution import CompilingExecutionContext
+
+
+@strawberry.enum
+class Colour(enum.Enum):
+    RED = "red"
+    BLUE = "blue"
+
+
+@strawberry.type
+class Leaf:
+    id: strawberry.ID
+    name: str
+    colour: Colour
+    at: datetime
+    tags: list[str]
+    note: str | None
+
+    @strawberry.field
+    def shout(self, times: int = 1) -> str:
+        return self.name.upper() * times
+
+
+@strawberry.type
+class Box:
+    total: int
+    leaves: list[Leaf]
+    first: Leaf | None
+
+
+AT = datetime(2026, 1, 2, 3, 4, 5, tzinfo=timezone.utc)
+
+
+def leaf(n: int, name: str | None = None) -> Leaf:
+    return Leaf(id=strawberry.ID(str(n)), name=name if name is not None else f"leaf {n}", colour=Colour.BLUE if n % 2 else Colour.RED,
+                at=AT, tags=["a", str(n)], note=None if n % 3 else "three")
+
+
+@strawberry.type
+class Query:
+    @strawberry.field
+    async def box(self, broken: bool = False) -> Box:
+        leaves = [leaf(n) for n in range(5)]
+        if broken:
+            leaves[3] = leaf(3, name=None)
+            leaves[3].name = None  # a null where the schema promises a string
+        return Box(total=len(leaves), leaves=leaves, first=leaves[0])
+
+
+compiled = strawberry.Schema(query=Query, execution_context_class=CompilingExecutionContext)
+plain = strawberry.Schema(query=Query)
+
+QUERIES = [
+    "{ box { total leaves { id name colour at tags note __typename } first { id } } }",
+    "{ box { leaves { name shout(times: 2) } } }",
+    "query($yes: Boolean!) { box { leaves { name @include(if: $yes) id } } }",
+    "{ box { ...F leaves { ...L } } } fragment F on Box { total } fragment L on Leaf { id colour }",
+    "{ box(broken: true) { total leaves { id name } } }",
+    "{ a: box { total } b: box { first { name } } }",
+]
+
+
+async def answer(schema, query: str, variables=None):
+    result = await schema.execute(query, variable_values=variables)
+    return result.data, [(e.message, e.path) for e in result.errors or []]
+
+
+async def test_compiled_completion_answers_like_graphql_core():
+    for query in QUERIES:
+        for variables in ({"yes": True}, {"yes": False}):
+            for _ in range(2):  # the second time from the plans made the first time
+                assert await answer(compiled, query, variables) == await answer(plain, query, variables), query
+    assert any(plan is not execution._NO_PLAN for _nodes, plan in execution._plans.values())  # plans were used
+
+
+async def test_a_null_in_a_non_null_field_is_reported_at_its_path():
+    data, errors = await answer(compiled, "{ box(broken: true) { leaves { id name } } }")
+    assert data is None
+    assert errors == [("Cannot return null for non-nullable field Leaf.name.", ["box", "leaves", 3, "name"])]
