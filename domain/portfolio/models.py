@@ -17,7 +17,9 @@ class PortfolioStatus(StrEnum):
 
 
 class RightsSource(StrEnum):
-    EFACTURA = "EFACTURA"
+    EFACTURA = "EFACTURA"  # ANAF's e-Factura `cui` field, if it ever lists several CUIs
+    INVOICED = "INVOICED"  # a beneficiary of the firm's own sent invoices, verified by a probe
+    IMPORT = "IMPORT"  # a row of a client list the accountant uploaded, verified by a probe
     SPV = "SPV"
     MANUAL = "MANUAL"
 
