@@ -88,13 +88,13 @@ async def seed(database_url: str) -> Seeded:
     """A firm with 2,000 entries among 20,000, 30 clients it collaborates with, 200 notifications."""
     from tortoise import Tortoise
 
-    from domain import accounts
-    from domain.models.accounts import User
-    from domain.models.companies import Company, MemberRole, Membership
-    from domain.models.invitations import Collaboration, Invitation, InvitationStatus
-    from domain.models.notifications import Notification, NotificationKind
-    from domain.models.portfolio import PortfolioEntry, PortfolioStatus
-    from domain.throttle import now
+    from domain.accounts import service as accounts
+    from domain.accounts.models import User
+    from domain.companies.models import Company, MemberRole, Membership
+    from domain.invitations.models import Collaboration, Invitation, InvitationStatus
+    from domain.kernel.clock import now
+    from domain.notifications.models import Notification, NotificationKind
+    from domain.portfolio.models import PortfolioEntry, PortfolioStatus
     from portofoliu.db import tortoise_config
 
     await Tortoise.init(config=tortoise_config(database_url))

@@ -9,7 +9,7 @@ from strawberry.extensions.query_depth_limiter import create_validator as max_de
 from strawberry.tools import merge_types
 
 from graph.execution import CompilingExecutionContext
-from graph.resolvers import accounts, companies, efactura, invitations, notifications, portfolio, subscriptions
+from graph.resolvers import accounts, companies, efactura, invitations, notifications, portfolio
 from graph.schema.errors import ApiErrors
 
 MAX_DEPTH = 10
@@ -24,7 +24,7 @@ LIMIT_RULES = [max_depth_rule(MAX_DEPTH, None), max_aliases_rule(MAX_ALIASES)]
 QUERIES = (accounts.Query, companies.Query, efactura.Query, invitations.Query, notifications.Query, portfolio.Query)
 MUTATIONS = (accounts.Mutation, companies.Mutation, efactura.Mutation, invitations.Mutation, notifications.Mutation,
              portfolio.Mutation)
-SUBSCRIPTIONS: tuple[type, ...] = (subscriptions.Subscription,)
+SUBSCRIPTIONS: tuple[type, ...] = (notifications.Subscription, portfolio.Subscription, invitations.Subscription)
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)
