@@ -9,7 +9,7 @@ from tortoise.exceptions import IntegrityError
 
 from domain.accounts.models import Session, User
 from domain.accounts.passwords import check_password_rules, hash_password, verify_password
-from domain.kernel import clock, throttle
+from domain.kernel import clock, sql, throttle
 from domain.kernel.contacts import clean_name, normalise_email, normalise_phone
 from domain.kernel.errors import DomainError, ErrorCode
 from domain.kernel.events import unit_of_work
@@ -93,9 +93,14 @@ async def resolve_session(token: str | None) -> Session | None:
     """The live session for a bearer token (with its user), or None if unknown, expired or revoked."""
     if not token:
         return None
-    session = await Session.filter(token_hash=hash_secret(token)).select_related("user").first()
-    if session is None or session.revoked_at is not None or session.expires_at <= clock.now():
+    rows = await sql.fetch(f"SELECT {sql.columns(Session, 's', 's__')}, {sql.columns(User, 'u', 'u__')} FROM sessions s "
+                           "JOIN users u ON u.id = s.user_id WHERE s.token_hash = $1", hash_secret(token))
+    if not rows:
         return None
+    session = sql.model(Session, rows[0], "s__")
+    if session.revoked_at is not None or session.expires_at <= clock.now():
+        return None
+    sql.attach(session, "user", sql.model(User, rows[0], "u__"))
     return session
 
 

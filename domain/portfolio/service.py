@@ -19,6 +19,8 @@ from tortoise.functions import Count
 from domain.accounts.models import User
 from domain.companies.models import Company
 from domain.companies.service import require_member
+from domain.invitations.models import Invitation
+from domain.kernel import sql
 from domain.kernel.contacts import normalise_cui
 from domain.kernel.errors import DomainError, ErrorCode
 from domain.portfolio.models import PortfolioEntry, PortfolioStatus, RightsSource
@@ -135,12 +137,72 @@ def _search_filter(search: str) -> Q | None:
 
 async def portfolio_page(*, actor: User, company_id: int | str, status: PortfolioStatus | None = None,
                          search: str | None = None, first: int | None = None, after: str | None = None) -> PortfolioPage:
-    """Entries by name (then id), `first` at a time after the cursor `after`: two statements a page."""
-    membership = await require_member(actor, company_id)
+    """Entries by name (then id), `first` at a time after the cursor `after`: two statements a page
+    (the membership with the count, then the page with its client companies and invitations)."""
+    if " ".join((search or "").split()):
+        return await _searched_page(actor=actor, company_id=company_id, status=status, search=search, first=first, after=after)
+    try:
+        firm_id = int(company_id)
+    except (TypeError, ValueError):
+        firm_id = None
+    status_value = status.value if status is not None else None
+    found = await sql.fetch(_MEMBER_AND_COUNT[status is not None], actor.id, firm_id, status_value) if firm_id is not None else []
+    if not found:  # not a member: require_member says NOT_FOUND or FORBIDDEN
+        await require_member(actor, company_id)
+        return await _searched_page(actor=actor, company_id=company_id, status=status, search=search, first=first, after=after)
+    size = _page_size(first)
+    firm = sql.model(Company, found[0], "c__")
+    params: list = [firm_id, status_value, None, None, size + 1]
+    if after:
+        params[2:4] = _decode_cursor(after)
+    rows = await sql.fetch(_PAGE[(status is not None, bool(after))], *params)
+    entries = []
+    for row in rows[:size]:
+        entry = sql.model(PortfolioEntry, row, "e__")
+        sql.attach(entry, "client_company", sql.model(Company, row, "k__"))
+        sql.attach(entry, "invitation", sql.model(Invitation, row, "i__"))
+        entries.append(entry)
+    await attach_invitation_companies(entries, firm=firm)
+    return PortfolioPage(entries=entries, has_next=len(rows) > size, total=found[0]["total"])
+
+
+def _page_size(first: int | None) -> int:
     size = DEFAULT_PAGE if first is None else first
     if not 0 < size <= MAX_PAGE:
         raise DomainError(ErrorCode.INVALID_INPUT, f"Ask for 1 to {MAX_PAGE} entries at a time.",
                           f"Cereți între 1 și {MAX_PAGE} intrări o dată.", field=["first"])
+    return size
+
+
+class _Statements(dict):
+    """Statement texts, written on first use (the column lists come from the models)."""
+
+    def __init__(self, write) -> None:
+        super().__init__()
+        self.write = write
+
+    def __missing__(self, key):
+        text = self[key] = self.write(*key) if isinstance(key, tuple) else self.write(key)
+        return text
+
+
+# $1 user, $2 firm, $3 status
+_MEMBER_AND_COUNT = _Statements(lambda by_status: (
+    f"SELECT {sql.columns(Company, 'c', 'c__')}, (SELECT count(*) FROM portfolio_entries e WHERE e.firm_id = m.company_id"
+    f"{' AND e.status = $3' if by_status else ''}) AS total "
+    "FROM memberships m JOIN companies c ON c.id = m.company_id WHERE m.user_id = $1 AND m.company_id = $2"))
+# $1 firm, $2 status, $3 after id, $4 after name, $5 limit
+_PAGE = _Statements(lambda by_status, after: (
+    f"SELECT {sql.columns(PortfolioEntry, 'e', 'e__')}, {sql.columns(Company, 'k', 'k__')}, {sql.columns(Invitation, 'i', 'i__')} "
+    "FROM portfolio_entries e LEFT JOIN companies k ON k.id = e.client_company_id LEFT JOIN invitations i ON i.id = e.invitation_id "
+    f"WHERE e.firm_id = $1{' AND e.status = $2' if by_status else ''}"
+    f"{' AND (e.name > $4 OR (e.name = $4 AND e.id > $3))' if after else ''} ORDER BY e.name, e.id LIMIT $5"))
+
+
+async def _searched_page(*, actor: User, company_id: int | str, status: PortfolioStatus | None, search: str | None,
+                         first: int | None, after: str | None) -> PortfolioPage:
+    membership = await require_member(actor, company_id)
+    size = _page_size(first)
     query = PortfolioEntry.filter(firm_id=membership.company_id)
     if status is not None:
         query = query.filter(status=status)

@@ -1,0 +1,72 @@
+"""Hot reads in written SQL, through the ORM's own connection.
+
+The screens read on every request (the session, a portfolio page, the bell) spend more in building
+their statements through the query builder than in the database. Their statements are written once
+here instead, in PostgreSQL's `$n` style (rewritten for SQLite), and their rows become the same
+models the ORM would give (`Model._init_from_db`, which the ORM itself uses). They run on the
+ORM's connection, so inside a unit of work they see its writes, and every statement is logged like
+the ORM's own.
+"""
+
+from __future__ import annotations
+
+import re
+from typing import Any
+
+from tortoise import connections
+from tortoise.models import Model
+
+_PLACEHOLDER = re.compile(r"\$(\d+)")
+# (statement, dialect) -> (the statement for that dialect, which params it takes, in order)
+_prepared: dict[tuple[str, bool], tuple[str, tuple[int, ...]]] = {}
+_columns: dict[tuple[type[Model], str, str], str] = {}
+
+
+def _prepare(sql: str, postgres: bool) -> tuple[str, tuple[int, ...]]:
+    """PostgreSQL gets the `$n` it uses renumbered 1..k (a statement variant may skip some params);
+    SQLite gets `?` with the params in the order they appear."""
+    known = _prepared.get((sql, postgres))
+    if known is None:
+        if postgres:
+            used = sorted({int(n) for n in _PLACEHOLDER.findall(sql)})
+            number = {n: i + 1 for i, n in enumerate(used)}
+            known = (_PLACEHOLDER.sub(lambda m: f"${number[int(m.group(1))]}", sql), tuple(n - 1 for n in used))
+        else:
+            known = (_PLACEHOLDER.sub("?", sql), tuple(int(n) - 1 for n in _PLACEHOLDER.findall(sql)))
+        _prepared[(sql, postgres)] = known
+    return known
+
+
+async def fetch(sql: str, *params: Any) -> list[dict[str, Any]]:
+    """Rows as dicts. `$1`, `$2`… are the params by position; a statement may use any of them, in
+    any order, more than once."""
+    client = connections.get("default")
+    text, order = _prepare(sql, client.capabilities.dialect == "postgres")
+    return await client.execute_query_dict(text, [params[i] for i in order])
+
+
+def columns(model: type[Model], alias: str, prefix: str = "") -> str:
+    """`alias."col" AS "<prefix>col", …` for every column of the model."""
+    key = (model, alias, prefix)
+    text = _columns.get(key)
+    if text is None:
+        names = sorted(model._meta.fields_db_projection.values())
+        text = _columns[key] = ", ".join(f'{alias}."{name}" AS "{prefix}{name}"' for name in names)
+    return text
+
+
+def model(model_class: type[Model], row: dict[str, Any], prefix: str = "") -> Model | None:
+    """The model of the columns `columns(model_class, …, prefix)` selected; None for a left join that
+    found nothing."""
+    if prefix:
+        values = {name[len(prefix):]: value for name, value in row.items() if name.startswith(prefix)}
+    else:
+        values = row
+    if values.get(model_class._meta.db_pk_column) is None:
+        return None
+    return model_class._init_from_db(**values)
+
+
+def attach(instance: Model, relation: str, related: Model | None) -> None:
+    """Set a foreign key's loaded object, as `select_related` does."""
+    object.__setattr__(instance, f"_{relation}", related)
