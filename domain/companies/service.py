@@ -13,6 +13,7 @@ from anaf.errors import AnafUnavailable
 from domain.accounts.models import User
 from domain.companies.models import Company, MemberRole, Membership, RegistryStatus
 from domain.invitations.models import Collaboration, CollaborationStatus
+from domain.kernel import sql
 from domain.kernel.clock import now
 from domain.kernel.contacts import normalise_cui
 from domain.kernel.errors import DomainError, ErrorCode, Forbidden, NotFound
@@ -160,21 +161,39 @@ async def set_provides_accounting_services(*, actor: User, company_id: int | str
 
 
 async def list_companies(*, actor: User, relationship: Relationship | None = None) -> list[CompanyLink]:
-    """"Administrare companii": own companies, then clients (via the firm), then accounting firms."""
+    """"Administrare companii": own companies, then clients (via the firm), then accounting firms.
+    Two statements: the memberships, then the active collaborations of both kinds."""
+    memberships = await sql.fetch(_OWN[None], actor.id)
+    own = {row["c__id"]: sql.model(Company, row, "c__") for row in memberships}
     links: list[CompanyLink] = []
-    memberships = await Membership.filter(user_id=actor.id).select_related("company").order_by("company__name")
-    own = {m.company_id: m.company for m in memberships}
     if relationship in (None, Relationship.OWN):
-        links += [CompanyLink(Relationship.OWN, m.company, since=m.created_at) for m in memberships]
-    if not own:
+        links += [CompanyLink(Relationship.OWN, own[row["c__id"]], since=sql.model(Membership, row, "m__").created_at)
+                  for row in memberships]
+    if not own or relationship == Relationship.OWN:
         return links
-    if relationship in (None, Relationship.CLIENT):
-        clients = await Collaboration.filter(firm_id__in=list(own), status=CollaborationStatus.ACTIVE).select_related("client").order_by("client__name")
-        links += [CompanyLink(Relationship.CLIENT, c.client, via=own[c.firm_id], since=c.since) for c in clients]
-    if relationship in (None, Relationship.ACCOUNTANT):
-        firms = await Collaboration.filter(client_id__in=list(own), status=CollaborationStatus.ACTIVE).select_related("firm").order_by("firm__name")
-        links += [CompanyLink(Relationship.ACCOUNTANT, c.firm, via=own[c.client_id], since=c.since) for c in firms]
+    kinds = (Relationship.CLIENT, Relationship.ACCOUNTANT) if relationship is None else (relationship,)
+    for row in await sql.fetch(_LINKED[kinds], actor.id):
+        kind = Relationship.CLIENT if row["kind"] == 0 else Relationship.ACCOUNTANT
+        since = sql.model(Collaboration, row, "k__").since
+        links.append(CompanyLink(kind, sql.model(Company, row, "x__"), via=own[row["via_id"]], since=since))
     return links
+
+
+def _linked(kinds: tuple[Relationship, ...]) -> str:
+    mine = "(SELECT company_id FROM memberships WHERE user_id = $1)"
+    parts = {
+        Relationship.CLIENT: f"SELECT 0 AS kind, k.firm_id AS via_id, {sql.columns(Collaboration, 'k', 'k__')}, {sql.columns(Company, 'x', 'x__')} FROM collaborations k "
+                             f"JOIN companies x ON x.id = k.client_id WHERE k.status = 'ACTIVE' AND k.firm_id IN {mine}",
+        Relationship.ACCOUNTANT: f"SELECT 1 AS kind, k.client_id AS via_id, {sql.columns(Collaboration, 'k', 'k__')}, {sql.columns(Company, 'x', 'x__')} FROM collaborations k "
+                                 f"JOIN companies x ON x.id = k.firm_id WHERE k.status = 'ACTIVE' AND k.client_id IN {mine}",
+    }
+    return " UNION ALL ".join(parts[kind] for kind in kinds) + " ORDER BY kind, x__name"
+
+
+# $1 user
+_OWN = sql.Statements(lambda _: f"SELECT {sql.columns(Company, 'c', 'c__')}, {sql.columns(Membership, 'm', 'm__')} FROM memberships m "
+                                "JOIN companies c ON c.id = m.company_id WHERE m.user_id = $1 ORDER BY c.name")
+_LINKED = sql.Statements(lambda *kinds: _linked(kinds))
 
 
 async def member_user_ids(company_id: int, *, roles: Iterable[MemberRole] | None = None) -> list[int]:

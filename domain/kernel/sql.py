@@ -11,7 +11,7 @@ the ORM's own.
 from __future__ import annotations
 
 import re
-from typing import Any
+from typing import Any, Callable
 
 from tortoise import connections
 from tortoise.models import Model
@@ -70,3 +70,16 @@ def model(model_class: type[Model], row: dict[str, Any], prefix: str = "") -> Mo
 def attach(instance: Model, relation: str, related: Model | None) -> None:
     """Set a foreign key's loaded object, as `select_related` does."""
     object.__setattr__(instance, f"_{relation}", related)
+
+
+class Statements(dict):
+    """Statement texts by variant, written on first use (column lists need the models set up):
+    `Statements(lambda a, b: f"...")[(a, b)]`."""
+
+    def __init__(self, write: Callable[..., str]) -> None:
+        super().__init__()
+        self.write = write
+
+    def __missing__(self, key: Any) -> str:
+        text = self[key] = self.write(*key) if isinstance(key, tuple) else self.write(key)
+        return text

@@ -1,5 +1,5 @@
 """The bell as the API reads it: a page of the viewer's notifications with the invitation and company
-each one points at, loaded with one query per kind (never one per row)."""
+each one points at, joined in the same statement (never one query per row)."""
 
 from __future__ import annotations
 
@@ -8,7 +8,7 @@ from dataclasses import dataclass, field
 from domain.accounts.models import User
 from domain.companies.models import Company
 from domain.invitations.models import Invitation
-from domain.notifications import service as notifications
+from domain.kernel import sql
 from domain.notifications.models import Notification
 
 
@@ -21,15 +21,40 @@ class Feed:
     companies: dict[int, Company] = field(default_factory=dict)
 
 
-async def related(rows: list[Notification]) -> tuple[dict[int, Invitation], dict[int, Company]]:
-    invitation_ids = {r.invitation_id for r in rows if r.invitation_id}
-    company_ids = {r.company_id for r in rows if r.company_id}
-    invitations = {i.id: i for i in await Invitation.filter(id__in=list(invitation_ids)).select_related("firm", "client_company")} if invitation_ids else {}
-    companies = {c.id: c for c in await Company.filter(id__in=list(company_ids))} if company_ids else {}
-    return invitations, companies
-
-
 async def feed(*, actor: User, unread_only: bool = False, first: int = 20, before_id: int | None = None) -> Feed:
-    rows, has_next, total = await notifications.page(user_id=actor.id, unread_only=unread_only, first=first, before_id=before_id)
-    invitations, companies = await related(rows)
-    return Feed(rows=rows, has_next=has_next, total=total, invitations=invitations, companies=companies)
+    """Newest first; `before_id` is the cursor of the last row of the previous page. One statement:
+    the page, its invitations (with their firm and client) and companies, and the count."""
+    rows = await sql.fetch(_FEED[(unread_only, before_id is not None)], actor.id, before_id, first + 1)
+    if rows:
+        total = rows[0]["total"]
+    else:
+        total = (await sql.fetch(_COUNT[unread_only], actor.id))[0]["total"] if before_id is not None else 0
+    page: list[Notification] = []
+    invitations: dict[int, Invitation] = {}
+    companies: dict[int, Company] = {}
+    for row in rows[:first]:
+        page.append(sql.model(Notification, row, "n__"))
+        invitation = sql.model(Invitation, row, "i__")
+        if invitation is not None:
+            sql.attach(invitation, "firm", sql.model(Company, row, "f__"))
+            sql.attach(invitation, "client_company", sql.model(Company, row, "ic__"))
+            invitations[invitation.id] = invitation
+        company = sql.model(Company, row, "c__")
+        if company is not None:
+            companies[company.id] = company
+    return Feed(rows=page, has_next=len(rows) > first, total=total, invitations=invitations, companies=companies)
+
+
+def _count(unread_only: bool) -> str:
+    return f"SELECT count(*) FROM notifications WHERE user_id = $1{' AND read_at IS NULL' if unread_only else ''}"
+
+
+# $1 user, $2 before id, $3 limit
+_COUNT = sql.Statements(lambda unread_only: _count(unread_only).replace("count(*)", "count(*) AS total", 1))
+_FEED = sql.Statements(lambda unread_only, before: (
+    f"SELECT {sql.columns(Notification, 'n', 'n__')}, {sql.columns(Invitation, 'i', 'i__')}, {sql.columns(Company, 'f', 'f__')}, "
+    f"{sql.columns(Company, 'ic', 'ic__')}, {sql.columns(Company, 'c', 'c__')}, ({_count(unread_only)}) AS total "
+    "FROM notifications n LEFT JOIN invitations i ON i.id = n.invitation_id LEFT JOIN companies f ON f.id = i.firm_id "
+    "LEFT JOIN companies ic ON ic.id = i.client_company_id LEFT JOIN companies c ON c.id = n.company_id "
+    f"WHERE n.user_id = $1{' AND n.read_at IS NULL' if unread_only else ''}{' AND n.id < $2' if before else ''} "
+    "ORDER BY n.id DESC LIMIT $3"))

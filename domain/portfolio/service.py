@@ -174,25 +174,13 @@ def _page_size(first: int | None) -> int:
     return size
 
 
-class _Statements(dict):
-    """Statement texts, written on first use (the column lists come from the models)."""
-
-    def __init__(self, write) -> None:
-        super().__init__()
-        self.write = write
-
-    def __missing__(self, key):
-        text = self[key] = self.write(*key) if isinstance(key, tuple) else self.write(key)
-        return text
-
-
 # $1 user, $2 firm, $3 status
-_MEMBER_AND_COUNT = _Statements(lambda by_status: (
+_MEMBER_AND_COUNT = sql.Statements(lambda by_status: (
     f"SELECT {sql.columns(Company, 'c', 'c__')}, (SELECT count(*) FROM portfolio_entries e WHERE e.firm_id = m.company_id"
     f"{' AND e.status = $3' if by_status else ''}) AS total "
     "FROM memberships m JOIN companies c ON c.id = m.company_id WHERE m.user_id = $1 AND m.company_id = $2"))
 # $1 firm, $2 status, $3 after id, $4 after name, $5 limit
-_PAGE = _Statements(lambda by_status, after: (
+_PAGE = sql.Statements(lambda by_status, after: (
     f"SELECT {sql.columns(PortfolioEntry, 'e', 'e__')}, {sql.columns(Company, 'k', 'k__')}, {sql.columns(Invitation, 'i', 'i__')} "
     "FROM portfolio_entries e LEFT JOIN companies k ON k.id = e.client_company_id LEFT JOIN invitations i ON i.id = e.invitation_id "
     f"WHERE e.firm_id = $1{' AND e.status = $2' if by_status else ''}"
