@@ -45,26 +45,31 @@ async def fetch(sql: str, *params: Any) -> list[dict[str, Any]]:
     return await client.execute_query_dict(text, [params[i] for i in order])
 
 
+def _names(model: type[Model]) -> list[str]:
+    return sorted(model._meta.fields_db_projection.values())
+
+
 def columns(model: type[Model], alias: str, prefix: str = "") -> str:
     """`alias."col" AS "<prefix>col", …` for every column of the model."""
     key = (model, alias, prefix)
     text = _columns.get(key)
     if text is None:
-        names = sorted(model._meta.fields_db_projection.values())
-        text = _columns[key] = ", ".join(f'{alias}."{name}" AS "{prefix}{name}"' for name in names)
+        text = _columns[key] = ", ".join(f'{alias}."{name}" AS "{prefix}{name}"' for name in _names(model))
     return text
+
+
+_keys: dict[tuple[type[Model], str], tuple[tuple[str, str], ...]] = {}
 
 
 def model(model_class: type[Model], row: dict[str, Any], prefix: str = "") -> Model | None:
     """The model of the columns `columns(model_class, …, prefix)` selected; None for a left join that
     found nothing."""
-    if prefix:
-        values = {name[len(prefix):]: value for name, value in row.items() if name.startswith(prefix)}
-    else:
-        values = row
-    if values.get(model_class._meta.db_pk_column) is None:
+    keys = _keys.get((model_class, prefix))
+    if keys is None:
+        keys = _keys[(model_class, prefix)] = tuple((prefix + name, name) for name in _names(model_class))
+    if row[prefix + model_class._meta.db_pk_column] is None:
         return None
-    return model_class._init_from_db(**values)
+    return model_class._init_from_db(**{name: row[key] for key, name in keys})
 
 
 def attach(instance: Model, relation: str, related: Model | None) -> None:

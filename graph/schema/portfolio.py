@@ -21,6 +21,7 @@ from graph.schema.pagination import PageInfo
 
 PortfolioStatus = strawberry.enum(DomainPortfolioStatus, name="PortfolioStatus")
 RightsSource = strawberry.enum(DomainRightsSource, name="RightsSource")
+_SOURCES = {source.value: source for source in DomainRightsSource}
 DiscoveryStatus = strawberry.enum(DiscoveryStatusEnum, name="DiscoveryStatus")
 
 
@@ -70,7 +71,7 @@ class PortfolioEntry:
         return PortfolioEntry(
             id=strawberry.ID(str(entry.id)), cui=entry.cui, name=entry.name, address=entry.address,
             registration_number=entry.registration_number, registry_status=entry.registry_status,
-            status=entry.status, sources=[DomainRightsSource(s) for s in entry.sources],
+            status=entry.status, sources=[_SOURCES[s] for s in entry.sources],
             discovered_at=entry.discovered_at, last_seen_at=entry.last_seen_at,
             rights_verified_at=entry.rights_verified_at, rights_lost_at=entry.rights_lost_at, is_new=entry.is_new,
             client_company=Company.of(client) if client is not None else None,
