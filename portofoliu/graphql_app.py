@@ -7,6 +7,7 @@ import asyncio
 import logging
 from typing import Any
 
+import orjson
 from starlette.requests import Request
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
@@ -106,6 +107,12 @@ class PortofoliuGraphQL(GraphQL):
             max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_CONNECTION,
             allowed_origins=allowed_origins,
         )
+
+    def decode_json(self, data: str | bytes) -> object:
+        return orjson.loads(data)
+
+    def encode_json(self, data: object) -> bytes:
+        return orjson.dumps(data)
 
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
         services = request.app.state.services

@@ -31,17 +31,26 @@ async def feed(*, actor: User, unread_only: bool = False, first: int = 20, befor
         total = (await sql.fetch(_COUNT[unread_only], actor.id))[0]["total"] if before_id is not None else 0
     page: list[Notification] = []
     invitations: dict[int, Invitation] = {}
-    companies: dict[int, Company] = {}
+    companies: dict[int, Company] = {}  # the notifications' companies
+    known: dict[int, Company] = {}  # every company of the page, made once (the firm recurs on every row)
+
+    def company(row: dict, prefix: str) -> Company | None:
+        company_id = row[prefix + "id"]
+        if company_id is None:
+            return None
+        if company_id not in known:
+            known[company_id] = sql.model(Company, row, prefix)
+        return known[company_id]
+
     for row in rows[:first]:
         page.append(sql.model(Notification, row, "n__"))
-        invitation = sql.model(Invitation, row, "i__")
-        if invitation is not None:
-            sql.attach(invitation, "firm", sql.model(Company, row, "f__"))
-            sql.attach(invitation, "client_company", sql.model(Company, row, "ic__"))
+        if row["i__id"] is not None and row["i__id"] not in invitations:
+            invitation = sql.model(Invitation, row, "i__")
+            sql.attach(invitation, "firm", company(row, "f__"))
+            sql.attach(invitation, "client_company", company(row, "ic__"))
             invitations[invitation.id] = invitation
-        company = sql.model(Company, row, "c__")
-        if company is not None:
-            companies[company.id] = company
+        if row["c__id"] is not None:
+            companies[row["c__id"]] = company(row, "c__")
     return Feed(rows=page, has_next=len(rows) > first, total=total, invitations=invitations, companies=companies)
 
 
