@@ -31,24 +31,36 @@ def main() -> None:
 @main.command()
 @click.option("--host", default="127.0.0.1", show_default=True, help="Address to listen on.")
 @click.option("--port", default=8000, show_default=True, type=int, help="Port to listen on.")
+@click.option("--workers", default=1, show_default=True, type=click.IntRange(min=1),
+              help="Processes sharing the port: one per CPU core the service may use (PostgreSQL and a shared BROADCAST_URL needed above 1).")
 @click.option("--log-level", default="info", show_default=True)
-def serve(host: str, port: int, log_level: str) -> None:
+def serve(host: str, port: int, workers: int, log_level: str) -> None:
     """Run the GraphQL service (on the embedded default it applies migrations itself)."""
+    import functools
+
     import uvicorn
 
-    from portofoliu.app import create_app
+    from portofoliu.server import Server, run_workers, worker_app
 
     settings = _settings()
     _logging(log_level)
+    if workers > 1 and (settings.is_sqlite or settings.broadcast_url.startswith("memory")):
+        click.echo("--workers above 1 needs PostgreSQL (DATABASE_URL) and a BROADCAST_URL every process shares "
+                   "(redis://... or postgres://...): each process would otherwise keep its own events.", err=True)
+        sys.exit(2)
     local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
-    app = create_app(settings, self_url=f"http://{local}:{port}")
-    click.echo(f"Portofoliu on http://{local}:{port}/graphql (database: {settings.database_url.split('://')[0]}, ANAF: {settings.anaf_mode})")
-    from portofoliu.server import Server
-
+    self_url = f"http://{local}:{port}"
+    click.echo(f"Portofoliu on {self_url}/graphql (database: {settings.database_url.split('://')[0]}, ANAF: {settings.anaf_mode}"
+               f"{f', {workers} processes' if workers > 1 else ''})")
     # Server pings every 20 s find dead peers; on shutdown sockets are closed with 1001 and a reason.
-    config = uvicorn.Config(app, host=host, port=port, log_level=log_level, ws_ping_interval=20, ws_ping_timeout=20,
-                            timeout_graceful_shutdown=10, proxy_headers=True)
-    Server(config).run()
+    options = dict(host=host, port=port, log_level=log_level, ws_ping_interval=20, ws_ping_timeout=20,
+                   timeout_graceful_shutdown=10, proxy_headers=True)
+    if workers == 1:
+        from portofoliu.app import create_app
+
+        Server(uvicorn.Config(create_app(settings, self_url=self_url), **options)).run()
+    else:
+        run_workers(uvicorn.Config(functools.partial(worker_app, self_url, log_level), factory=True, workers=workers, **options))
 
 
 @main.command()

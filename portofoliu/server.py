@@ -10,6 +10,7 @@ import logging
 import socket
 
 import uvicorn
+from uvicorn.supervisors import multiprocess
 
 from portofoliu.sockets import CLOSE_GOING_AWAY, SHUTDOWN_REASON
 
@@ -18,10 +19,45 @@ log = logging.getLogger(__name__)
 
 class Server(uvicorn.Server):
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
-        state = getattr(self.config.app, "state", None)
-        services = getattr(state, "services", None)
+        app = self.config.loaded_app if self.config.loaded else self.config.app
+        while app is not None and not hasattr(app, "state"):  # under uvicorn's middlewares (proxy headers)
+            app = getattr(app, "app", None)
+        services = getattr(getattr(app, "state", None), "services", None)
         if services is not None:
             closed = await services.sockets.close_all(CLOSE_GOING_AWAY, SHUTDOWN_REASON)
             if closed:
                 log.info("closed %d WebSocket(s): %s", closed, SHUTDOWN_REASON)
         await super().shutdown(sockets)
+
+
+# -- several processes on one port ------------------------------------------------------------------
+
+def worker_app(self_url: str, log_level: str):
+    """The application of one worker process (uvicorn calls this in each process it starts)."""
+    from portofoliu.app import create_app
+    from portofoliu.settings import load_settings
+
+    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(process)d %(name)s: %(message)s")
+    return create_app(load_settings(), self_url=self_url)
+
+
+class WorkerProcess(multiprocess.Process):
+    """uvicorn's worker process, running this module's `Server` (WebSockets told 1001 on shutdown)."""
+
+    @property
+    def server(self) -> uvicorn.Server:
+        if self._server is None:
+            self._server = Server(config=self.config)
+        return self._server
+
+
+def run_workers(config: uvicorn.Config) -> None:
+    """`config.workers` processes accepting on one socket, supervised by uvicorn (a worker that dies is
+    replaced; SIGTERM stops them all gracefully). `config.app` must be picklable, e.g. a partial of
+    `worker_app` with `factory=True`."""
+    multiprocess.Process = WorkerProcess  # the supervisor makes its workers through this name
+    sock = config.bind_socket()
+    try:
+        multiprocess.Multiprocess(config, sockets=[sock]).run()
+    finally:
+        sock.close()
