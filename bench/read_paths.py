@@ -196,8 +196,9 @@ async def wait_ready(url: str, proc: subprocess.Popen, *, method: str = "GET", b
 
 def service_server(name: str, database_url: str, seeded: Seeded, *, workers: int | None = None) -> Server:
     port = free_port()
+    # Events through PostgreSQL (LISTEN/NOTIFY), as several processes need; nothing is published here.
     env = {"DATABASE_URL": database_url, "SECRET_KEY": SECRET_KEY, "JOBS_ENABLED": "false", "GRAPHIQL": "false",
-           "BROADCAST_URL": "memory://", "PYTHONPATH": str(ROOT)}
+           "BROADCAST_URL": database_url, "PYTHONPATH": str(ROOT)}
     command = [sys.executable, "-m", "portofoliu", "serve", "--port", str(port), "--log-level", "warning"]
     if workers is not None:
         command += ["--workers", str(workers)]

@@ -161,39 +161,51 @@ async def set_provides_accounting_services(*, actor: User, company_id: int | str
 
 
 async def list_companies(*, actor: User, relationship: Relationship | None = None) -> list[CompanyLink]:
-    """"Administrare companii": own companies, then clients (via the firm), then accounting firms.
-    Two statements: the memberships, then the active collaborations of both kinds."""
-    memberships = await sql.fetch(_OWN[None], actor.id)
-    own = {row["c__id"]: sql.model(Company, row, "c__") for row in memberships}
+    """"Administrare companii": own companies, then clients (via the firm), then accounting firms, each
+    by name. One statement: the memberships' companies, then the active collaborations asked for."""
+    kinds = () if relationship == Relationship.OWN else (
+        (Relationship.CLIENT, Relationship.ACCOUNTANT) if relationship is None else (relationship,))
+    own: dict[int, Company] = {}
     links: list[CompanyLink] = []
-    if relationship in (None, Relationship.OWN):
-        links += [CompanyLink(Relationship.OWN, own[row["c__id"]], since=sql.model(Membership, row, "m__").created_at)
-                  for row in memberships]
-    if not own or relationship == Relationship.OWN:
-        return links
-    kinds = (Relationship.CLIENT, Relationship.ACCOUNTANT) if relationship is None else (relationship,)
-    for row in await sql.fetch(_LINKED[kinds], actor.id):
-        kind = Relationship.CLIENT if row["kind"] == 0 else Relationship.ACCOUNTANT
-        since = sql.model(Collaboration, row, "k__").since
-        links.append(CompanyLink(kind, sql.model(Company, row, "x__"), via=own[row["via_id"]], since=since))
+    for row in await sql.fetch(_COMPANIES[kinds], actor.id):
+        company = sql.model(Company, row, "x__")
+        if row["kind"] == _OWN_ROW:  # first in the order: the `via` of the rows after them
+            own[company.id] = company
+            if relationship in (None, Relationship.OWN):
+                links.append(CompanyLink(Relationship.OWN, company, since=_member_since(row["since"])))
+        else:
+            links.append(CompanyLink(_KINDS[row["kind"]], company, via=own[row["via_id"]], since=_collaboration_since(row["since"])))
     return links
 
 
-def _linked(kinds: tuple[Relationship, ...]) -> str:
+_OWN_ROW = -1
+_KINDS = {0: Relationship.CLIENT, 1: Relationship.ACCOUNTANT}
+
+
+def _member_since(value):
+    return Membership._meta.fields_map["created_at"].to_python_value(value)
+
+
+def _collaboration_since(value):
+    return Collaboration._meta.fields_map["since"].to_python_value(value)
+
+
+def _companies(kinds: tuple[Relationship, ...]) -> str:
+    """$1 the user."""
     mine = "(SELECT company_id FROM memberships WHERE user_id = $1)"
-    parts = {
-        Relationship.CLIENT: f"SELECT 0 AS kind, k.firm_id AS via_id, {sql.columns(Collaboration, 'k', 'k__')}, {sql.columns(Company, 'x', 'x__')} FROM collaborations k "
-                             f"JOIN companies x ON x.id = k.client_id WHERE k.status = 'ACTIVE' AND k.firm_id IN {mine}",
-        Relationship.ACCOUNTANT: f"SELECT 1 AS kind, k.client_id AS via_id, {sql.columns(Collaboration, 'k', 'k__')}, {sql.columns(Company, 'x', 'x__')} FROM collaborations k "
-                                 f"JOIN companies x ON x.id = k.firm_id WHERE k.status = 'ACTIVE' AND k.client_id IN {mine}",
-    }
-    return " UNION ALL ".join(parts[kind] for kind in kinds) + " ORDER BY kind, x__name"
+    company = sql.columns(Company, "x", "x__")
+    parts = [f"SELECT {_OWN_ROW} AS kind, m.company_id AS via_id, m.created_at AS since, {company} FROM memberships m "
+             "JOIN companies x ON x.id = m.company_id WHERE m.user_id = $1"]
+    if Relationship.CLIENT in kinds:
+        parts.append(f"SELECT 0 AS kind, k.firm_id AS via_id, k.since AS since, {company} FROM collaborations k "
+                     f"JOIN companies x ON x.id = k.client_id WHERE k.status = 'ACTIVE' AND k.firm_id IN {mine}")
+    if Relationship.ACCOUNTANT in kinds:
+        parts.append(f"SELECT 1 AS kind, k.client_id AS via_id, k.since AS since, {company} FROM collaborations k "
+                     f"JOIN companies x ON x.id = k.firm_id WHERE k.status = 'ACTIVE' AND k.client_id IN {mine}")
+    return " UNION ALL ".join(parts) + " ORDER BY kind, x__name"
 
 
-# $1 user
-_OWN = sql.Statements(lambda _: f"SELECT {sql.columns(Company, 'c', 'c__')}, {sql.columns(Membership, 'm', 'm__')} FROM memberships m "
-                                "JOIN companies c ON c.id = m.company_id WHERE m.user_id = $1 ORDER BY c.name")
-_LINKED = sql.Statements(lambda *kinds: _linked(kinds))
+_COMPANIES = sql.Statements(lambda *kinds: _companies(kinds))
 
 
 async def member_user_ids(company_id: int, *, roles: Iterable[MemberRole] | None = None) -> list[int]:
