@@ -82,9 +82,10 @@ class Seeded:
     user_id: int
     firm_id: int
     token: str
+    entries: int
 
 
-async def seed(database_url: str) -> Seeded:
+async def seed(database_url: str, *, firm_entries: int = FIRM_ENTRIES, table_rows: int = TABLE_ROWS) -> Seeded:
     """A firm with 2,000 entries among 20,000, 30 clients it collaborates with, 200 notifications."""
     from tortoise import Tortoise
 
@@ -103,7 +104,7 @@ async def seed(database_url: str) -> Seeded:
         user = await User.create(email="contabil@example.ro", name="Elena Contabil", password_hash="-")
         signed_in = await accounts.open_session(user, ttl_seconds=24 * 3600)
         firms = [await Company.create(cui=str(30000000 + n), name=f"FIRMA DE CONTABILITATE {n}", provides_accounting_services=True)
-                 for n in range(TABLE_ROWS // FIRM_ENTRIES)]
+                 for n in range(table_rows // firm_entries)]
         firm = firms[0]
         await Membership.create(user=user, company=firm, role=MemberRole.OWNER)
         clients = [await Company.create(cui=str(20000000 + n), name=f"CLIENT {n:02d} SRL") for n in range(CLIENTS)]
@@ -117,7 +118,7 @@ async def seed(database_url: str) -> Seeded:
         statuses = list(PortfolioStatus)
         entries = []
         for f in firms:
-            for n in range(FIRM_ENTRIES):
+            for n in range(firm_entries):
                 name = f"{rng.choice(['ALFA', 'BETA', 'CARPA', 'DELTA', 'EMINESCU', 'FAGET'])} {rng.randrange(10**6):06d} SRL"
                 entries.append(PortfolioEntry(firm_id=f.id, cui=str(10000000 + n), name=name, address=f"Str. Exemplu nr. {n}, București",
                                               registration_number=f"J40/{n}/2010", registry_status="active", sources=["EFACTURA"],
@@ -129,7 +130,7 @@ async def seed(database_url: str) -> Seeded:
             Notification(user=user, kind=kinds[n % 2], title=f"Client înscris {n}", body=f"{clients[n % CLIENTS].name} a creat un cont.",
                          invitation=invitations[n % CLIENTS], company=clients[n % CLIENTS], read_at=at if n % 4 == 0 else None)
             for n in range(NOTIFICATIONS)])
-        return Seeded(user_id=user.id, firm_id=firm.id, token=signed_in.token)
+        return Seeded(user_id=user.id, firm_id=firm.id, token=signed_in.token, entries=firm_entries)
     finally:
         await Tortoise.close_connections()
 
@@ -300,7 +301,7 @@ def load(server: Server, screen: str, folder: Path, *, duration: float, connecti
     return Run(rps=requests / (micros / 1e6), p99_ms=p99 / 1000, p50_ms=p50 / 1000, errors=errors)
 
 
-def check_answer(server: Server, screen: str) -> str:
+def check_answer(server: Server, screen: str, entries: int) -> str:
     """One request before the load: the answer has data and no errors, and the expected sizes."""
     response = httpx.post(server.url + server.paths[screen], json=server.bodies[screen], headers=server.headers, timeout=30)
     body = response.json()
@@ -308,7 +309,7 @@ def check_answer(server: Server, screen: str) -> str:
         raise RuntimeError(f"{server.name} / {screen} answered {response.status_code}: {json.dumps(body)[:500]}")
     data = next(iter(body["data"].values()))
     if screen == "portfolio":
-        assert len(data["edges"]) == 50 and int(data["totalCount"]) == FIRM_ENTRIES, (server.name, data["totalCount"])
+        assert len(data["edges"]) == 50 and int(data["totalCount"]) == entries, (server.name, data["totalCount"])
     elif screen == "notifications":
         assert len(data["edges"]) == 20 and int(data["totalCount"]) == NOTIFICATIONS, (server.name, data["totalCount"])
     elif screen == "companies":
@@ -343,7 +344,8 @@ def cpu_note() -> str:
 
 
 async def run(base_url: str, *, duration: float, rounds: int, connections: int, screens: tuple[str, ...] = SCREENS,
-              postgraphile: bool = True, workers: int = 2, scratch: Path | None = None) -> dict:
+              postgraphile: bool = True, workers: int = 2, scratch: Path | None = None,
+              firm_entries: int = FIRM_ENTRIES, table_rows: int = TABLE_ROWS) -> dict:
     from portofoliu.db import apply_migrations
 
     name, url = scratch_url(base_url)
@@ -355,7 +357,7 @@ async def run(base_url: str, *, duration: float, rounds: int, connections: int, 
     note = cpu_note()
     try:
         await apply_migrations(url)
-        seeded = await seed(url)
+        seeded = await seed(url, firm_entries=firm_entries, table_rows=table_rows)
         dsn = url.replace("postgresql://", "postgres://", 1)
         service = service_server("portofoliu serve", url, seeded)
         servers = [service]
@@ -375,7 +377,7 @@ async def run(base_url: str, *, duration: float, rounds: int, connections: int, 
         folder = Path(tempfile.mkdtemp(prefix="wrk-", dir=scratch))
         plan = [(screen, server) for screen in screens for server in servers if server is not many or screen == "portfolio"]
         for screen, server in plan:
-            check_answer(server, screen)
+            check_answer(server, screen, seeded.entries)
             load(server, screen, folder, duration=min(2.0, duration), connections=connections)  # warm-up
         for _ in range(rounds):
             for screen, server in plan:

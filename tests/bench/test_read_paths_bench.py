@@ -1,0 +1,22 @@
+"""A tiny run of the read-paths benchmark on PostgreSQL: each screen answers under wrk, without
+errors, beside the raw floor (PostGraphile and the second worker left out to stay fast)."""
+
+import shutil
+
+import pytest
+
+from tests.conftest import TEST_DATABASE_URL
+
+pytestmark = pytest.mark.postgres
+
+
+@pytest.mark.skipif(shutil.which("wrk") is None, reason="needs wrk (apt-get install wrk)")
+async def test_bench_runs_with_small_sizes():
+    from bench.read_paths import report, run
+
+    out = await run(TEST_DATABASE_URL, duration=1, rounds=1, connections=4, postgraphile=False, workers=1,
+                    firm_entries=120, table_rows=240)
+    for (screen, server), figures in out["figures"].items():
+        assert figures.runs[0].rps > 0 and figures.runs[0].errors == 0, (screen, server)
+    assert len(out["figures"]) == 6
+    assert "the raw floor" in report(out)
