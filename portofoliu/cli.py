@@ -48,6 +48,9 @@ def serve(host: str, port: int, workers: int, log_level: str) -> None:
         click.echo("--workers above 1 needs PostgreSQL (DATABASE_URL) and a BROADCAST_URL every process shares "
                    "(redis://... or postgres://...): each process would otherwise keep its own events.", err=True)
         sys.exit(2)
+    if workers > settings.efactura_processes and not settings.shared_redis_url:
+        click.echo(f"warning: without Redis each process keeps 1000/EFACTURA_PROCESSES e-Factura calls a minute; "
+                   f"set EFACTURA_PROCESSES to the number of processes of every host ({workers} or more).", err=True)
     local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     self_url = f"http://{local}:{port}"
     click.echo(f"Portofoliu on {self_url}/graphql (database: {settings.database_url.split('://')[0]}, ANAF: {settings.anaf_mode}"
