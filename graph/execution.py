@@ -148,13 +148,13 @@ class CompilingExecutionContext(StrawberryGraphQLCoreExecutionContext):
         definition = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
         if definition is None or not definition.is_basic_field:
             return None
-        attribute = definition.python_name
+        attribute, resolve = definition.python_name, definition.default_resolver  # what Strawberry would call
         complete = self._compile_value(field_def.type, field_details_list)
         if complete is None:
             return None
 
         def read(source: Any) -> Any:
-            return complete(getattr(source, attribute))
+            return complete(resolve(source, attribute))
 
         return read
 
