@@ -54,7 +54,7 @@ class StatementInbox:
 async def _discover(softhsm, spv_server, server_url, label, pin_lines, *, pairing_code=PAIRING_CODE):
     arguments = [
         "discover", "--server", server_url, "--pairing-code", pairing_code, "--module", softhsm.module,
-        "--token-label", label, "--spv-url", spv_server.base_url, "--pin-stdin",
+        "--token-label", label, "--anaf", "sandbox", "--spv-url", spv_server.base_url, "--pin-stdin",
     ]
     return await asyncio.to_thread(CliRunner().invoke, agent, arguments, input=pin_lines)
 
@@ -75,7 +75,8 @@ async def test_discover_uploads_a_statement_the_server_verifies(softhsm, spv_ser
         result = await _discover(softhsm, spv_server, server_url, "persons", "1234\n")
     assert result.exit_code == 0, result.output
     assert "ANAF lists 10 companies and 3 persons." in result.output
-    assert result.output.strip().endswith("Done: Portofoliu accepted 10 companies and 3 persons.")
+    assert result.output.strip().splitlines()[-1] == (
+        f"Done: {server_url} accepted the list ANAF gives for {holder.name}'s certificate, 10 companies and 3 persons.")
     [verified] = inbox.verified
     assert verified.certificate_serial == holder.serial
     assert verified.statement.cuis == holder.cuis and verified.statement.cnps == holder.cnps
