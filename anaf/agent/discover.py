@@ -75,16 +75,20 @@ async def run_discovery(
     pin: str,
     report: Callable[[str], None],
     *,
-    transport: SpvTransport | None = None,
+    transport: Callable[[TokenSigner], SpvTransport] | None = None,
 ) -> UploadResult:
-    """Log in once (a wrong PIN raises ``WrongPin``, never retried), fetch, sign, upload."""
+    """Log in once (a wrong PIN raises ``WrongPin``, never retried), fetch, sign, upload.
+
+    ``transport``: makes the SPV transport from the logged-in signer (default: the curl transport).
+    """
     async with TokenSigner(request.module_path, request.token_label, pin) as signer:
         certificate = signer.certificate
         report(f"Certificate: {certificate.subject} (serial {certificate.serial_hex})")
         report(f"Asking ANAF's SPV for the rights of this certificate ({request.days} days)...")
         rights = await fetch_rights(
             request.spv_url, signer, certificate.certificate,
-            days=request.days, ca_bundle=request.trusted_cas(), transport=transport,
+            days=request.days, ca_bundle=request.trusted_cas(),
+            transport=transport(signer) if transport else None,
         )
         report(f"ANAF lists {len(rights.cuis)} companies and {len(rights.cnps)} persons.")
         statement = build_statement(

@@ -65,6 +65,6 @@ class Mutation:
     async def create_agent_pairing(self, info: Info, company_id: strawberry.ID) -> AgentPairingPayload:
         settings = info.context.settings
         pairing = await spv_rights.create_agent_pairing(actor=info.context.require_viewer(), company_id=company_id,
-                                                        server_url=settings.app_url,
+                                                        server_url=settings.app_url, mode=settings.anaf_mode,
                                                         spv_url=settings.anaf_spv_url)
         return AgentPairingPayload(pairing=AgentPairing.of(pairing))

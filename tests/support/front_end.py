@@ -91,6 +91,23 @@ def require_apache() -> None:
         service_missing(reason)
 
 
+def require_curl() -> None:
+    """The agent's transport to the front end: pycurl on the system's libcurl + the PKCS#11 engine."""
+    from anaf.agent.curl_transport import pycurl_missing
+
+    reason = pycurl_missing()
+    if reason is None and not _engine_installed():
+        reason = "OpenSSL's PKCS#11 engine is not installed (apt-get install libengine-pkcs11-openssl)"
+    if reason:
+        service_missing(reason)
+
+
+def _engine_installed() -> bool:
+    completed = subprocess.run(["openssl", "version", "-e"], capture_output=True, text=True)
+    directory = completed.stdout.split('"')[1] if completed.returncode == 0 and '"' in completed.stdout else ""
+    return bool(directory) and os.path.exists(os.path.join(directory, "pkcs11.so"))
+
+
 def spv_backend() -> Starlette:
     """What the sandbox SPV answers the holder of the certificate the front end forwards."""
     dataset = get_dataset()
