@@ -88,7 +88,7 @@ def _choose_token(module_path: str, token_label: str | None) -> str:
         latest = max(certificates, key=lambda c: c.not_after)
         click.echo(f"  {number}. {label}: {latest.holder_name}, serial {latest.serial_hex}, "
                    f"valid until {latest.not_after:%Y-%m-%d}")
-    number = click.prompt("Which token?", type=click.IntRange(1, len(tokens)))
+    number = click.prompt(f"Which token (1-{len(tokens)})", type=click.IntRange(1, len(tokens)))
     return tokens[number - 1]
 
 
