@@ -119,6 +119,7 @@ def curl_get(url: str, *, module_path: str, token_label: str, key_id_hex: str, p
         "key": pkcs11_uri(token_label, key_id_hex, "private"),
         "pin": pin,
         "ca_file": str(ca_file),
+        "module": module_path,
     }
     with tempfile.TemporaryDirectory(prefix="portofoliu-agent-") as directory:
         config = Path(directory) / "openssl.cnf"
@@ -149,9 +150,12 @@ def _package_root() -> str:
 
 # --- the child process -------------------------------------------------------------------------
 
-def _classify(error_code: int, message: str) -> tuple[str, str]:
+def _classify(error_code: int, message: str, module_path: str) -> tuple[str, str]:
     import pycurl
 
+    if "load PKCS#11 module" in message:
+        return "module", (f"OpenSSL's PKCS#11 engine could not load the token's module {module_path}: check "
+                          f"--module (the token vendor's PKCS#11 library). ({message})")
     if error_code in (pycurl.E_SSL_ENGINE_NOTFOUND, pycurl.E_SSL_ENGINE_INITFAILED, pycurl.E_SSL_ENGINE_SETFAILED):
         return "engine", f"{_ENGINE_HINT}, or it could not load the token's PKCS#11 module: {message}"
     if error_code == pycurl.E_SSL_CERTPROBLEM:
@@ -180,6 +184,7 @@ def _child(request: dict[str, Any]) -> dict[str, Any]:
     body = io.BytesIO()
     curl = pycurl.Curl()
     try:
+        # The engine is loaded (and may fail) as soon as it is named: every option inside the try.
         curl.setopt(pycurl.URL, request["url"])
         curl.setopt(pycurl.HTTP_VERSION, pycurl.CURL_HTTP_VERSION_1_1)  # HTTP/2 cannot renegotiate
         curl.setopt(pycurl.SSLVERSION, pycurl.SSLVERSION_TLSv1_2 | pycurl.SSLVERSION_MAX_TLSv1_2)
@@ -201,12 +206,12 @@ def _child(request: dict[str, Any]) -> dict[str, Any]:
         curl.setopt(pycurl.TIMEOUT, _TIMEOUT_SECONDS)
         curl.setopt(pycurl.NOSIGNAL, 1)
         curl.setopt(pycurl.WRITEDATA, body)
-        try:
-            curl.perform()
-        except pycurl.error as error:
-            code, message = error.args
-            kind, text = _classify(code, message)
-            return {"error": kind, "message": text}
+        curl.perform()
+    except pycurl.error as error:
+        code, message = error.args
+        kind, text = _classify(code, message, request.get("module", "?"))
+        return {"error": kind, "message": text}
+    else:
         return {
             "status": curl.getinfo(pycurl.RESPONSE_CODE),
             "body": base64.b64encode(body.getvalue()).decode("ascii"),

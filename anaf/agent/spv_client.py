@@ -113,7 +113,7 @@ class CurlTransport:
                 raise AnafUnavailable(error.message) from error
             if error.kind in {"untrusted", "handshake"}:
                 raise SpvConnectionRefused(error.message) from error
-            if error.kind in {"pycurl", "engine", "token"}:
+            if error.kind in {"pycurl", "engine", "module", "token"}:
                 raise SpvTransportMissing(error.message) from error
             raise SpvError(error.message) from error
         return HttpResponse(status=result.status, body=result.body)

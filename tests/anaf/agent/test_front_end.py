@@ -126,3 +126,26 @@ async def test_the_production_command_trusts_public_cas_and_refuses_the_sandbox_
         assert result.exit_code == 1
         assert "not trusted" in result.output
         assert inbox.received == []
+
+
+async def test_the_agent_says_what_is_missing_when_the_engine_or_the_module_cannot_load(softhsm, monkeypatch):
+    require_curl()
+    from anaf.agent.curl_transport import CurlTransportError, curl_get
+
+    token = softhsm.tokens["small"]
+    async with spv_front_end() as front:
+        def get(module_path: str) -> None:
+            curl_get(front.base_url + "listaMesaje?zile=500", module_path=module_path, token_label="small",
+                     key_id_hex=token.certificate.key_id, pin="1234", ca_file=ca_certificate_path())
+
+        with pytest.raises(CurlTransportError) as no_module:
+            await asyncio.to_thread(get, "/nonexistent/libvendor-pkcs11.so")
+        assert no_module.value.kind == "module"
+        assert "could not load the token's module /nonexistent/libvendor-pkcs11.so" in no_module.value.message
+
+        monkeypatch.setenv("OPENSSL_ENGINES", "/nonexistent/engines")  # as if libengine-pkcs11-openssl were missing
+        with pytest.raises(CurlTransportError) as no_engine:
+            await asyncio.to_thread(get, softhsm.module)
+        assert no_engine.value.kind == "engine"
+        assert "libengine-pkcs11-openssl" in no_engine.value.message
+        assert front.access_log() == []  # nothing was asked without the token
