@@ -13,15 +13,16 @@ What it needs on the accountant's computer:
 - the PKCS#11 engine for OpenSSL (Debian/Ubuntu: ``libengine-pkcs11-openssl``);
 - the token vendor's PKCS#11 module (``--module``).
 
-The transfer runs in a short-lived child process (``python -m anaf.agent.curl_transport``) whose
-OpenSSL configuration points the engine at the chosen module: OpenSSL reads its configuration once
-per process, and the agent's own process already holds the token through python-pkcs11. The PIN
-goes to the child on its standard input, never on its command line or in its environment.
+The transfer runs in a short-lived child process (:mod:`anaf.agent.curl_child`) whose OpenSSL
+configuration points the engine at the chosen module: OpenSSL reads its configuration once per
+process, and the agent's own process already holds the token through python-pkcs11. The PIN goes
+to the child on its standard input, never on its command line or in its environment.
 """
 
 from __future__ import annotations
 
 import base64
+import importlib.util
 import json
 import os
 import ssl
@@ -30,21 +31,11 @@ import sys
 import tempfile
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 from urllib.parse import quote
 
-_MAX_REDIRECTS = 8
-_CONNECT_TIMEOUT_SECONDS = 20
-_TIMEOUT_SECONDS = 90
-_INSTALL_HINT = (
-    "build pycurl against the system's libcurl: install the libcurl development files "
-    "(Debian/Ubuntu: libcurl4-openssl-dev) and run "
-    "PYCURL_SSL_LIBRARY=openssl pip install --no-binary pycurl pycurl"
-)
-_ENGINE_HINT = (
-    "OpenSSL's PKCS#11 engine could not be loaded (Debian/Ubuntu: apt-get install "
-    "libengine-pkcs11-openssl; macOS: brew install libp11)"
-)
+from anaf.agent import curl_child
+
+_CHILD = Path(curl_child.__file__).resolve()
 
 
 @dataclass(frozen=True)
@@ -101,13 +92,16 @@ def openssl_config(module_path: str) -> str:
 
 def pycurl_missing() -> str | None:
     """Why the curl transport cannot run here, or None."""
-    try:
-        import pycurl
-    except ImportError as error:
-        return f"pycurl is not installed ({error}): {_INSTALL_HINT}."
-    if "OpenSSL" not in pycurl.version:
-        return f"pycurl is built without OpenSSL ({pycurl.version}): {_INSTALL_HINT}."
-    return None
+    return curl_child.pycurl_missing()
+
+
+def _pycurl_directory() -> str | None:
+    """Where pycurl is installed, found without importing it (the child starts without ``site``)."""
+    spec = importlib.util.find_spec("pycurl")
+    if spec is None or spec.origin is None:
+        return None
+    origin = Path(spec.origin)
+    return str(origin.parent.parent if origin.name == "__init__.py" else origin.parent)
 
 
 def curl_get(url: str, *, module_path: str, token_label: str, key_id_hex: str, pin: str,
@@ -125,11 +119,13 @@ def curl_get(url: str, *, module_path: str, token_label: str, key_id_hex: str, p
         config = Path(directory) / "openssl.cnf"
         config.write_text(openssl_config(module_path))
         environment = {**os.environ, "OPENSSL_CONF": str(config)}
+        # -I -S: isolated (no PYTHON* variables, not its own directory on the path: anaf/agent/token.py
+        # would hide the standard library's), no site; the child needs the standard library and pycurl only.
+        command = [sys.executable, "-I", "-S", str(_CHILD), *filter(None, [_pycurl_directory()])]
         try:
             completed = subprocess.run(
-                [sys.executable, "-m", "anaf.agent.curl_transport"], input=json.dumps(request).encode(),
-                capture_output=True, env=environment, timeout=_TIMEOUT_SECONDS + 30,
-                cwd=_package_root(),
+                command, input=json.dumps(request).encode(), capture_output=True, env=environment,
+                timeout=curl_child.TIMEOUT_SECONDS + 30,
             )
         except subprocess.TimeoutExpired as error:
             raise CurlTransportError("timeout", "The SPV request did not finish in time.") from error
@@ -142,91 +138,3 @@ def curl_get(url: str, *, module_path: str, token_label: str, key_id_hex: str, p
         raise CurlTransportError(answer["error"], answer["message"])
     return CurlResult(status=answer["status"], body=base64.b64decode(answer["body"]),
                       redirects=answer["redirects"], seconds=answer["seconds"])
-
-
-def _package_root() -> str:
-    return str(Path(__file__).resolve().parents[2])
-
-
-# --- the child process -------------------------------------------------------------------------
-
-def _classify(error_code: int, message: str, module_path: str) -> tuple[str, str]:
-    import pycurl
-
-    if "load PKCS#11 module" in message:
-        return "module", (f"OpenSSL's PKCS#11 engine could not load the token's module {module_path}: check "
-                          f"--module (the token vendor's PKCS#11 library). ({message})")
-    if error_code in (pycurl.E_SSL_ENGINE_NOTFOUND, pycurl.E_SSL_ENGINE_INITFAILED, pycurl.E_SSL_ENGINE_SETFAILED):
-        return "engine", f"{_ENGINE_HINT}, or it could not load the token's PKCS#11 module: {message}"
-    if error_code == pycurl.E_SSL_CERTPROBLEM:
-        return "token", (f"The certificate or key on the token could not be used (wrong PIN, or the PKCS#11 "
-                         f"module cannot reach the token): {message}")
-    if error_code in (pycurl.E_PEER_FAILED_VERIFICATION, pycurl.E_SSL_CACERT_BADFILE):
-        return "untrusted", f"The SPV server's certificate is not trusted: {message}"
-    if error_code in (pycurl.E_COULDNT_CONNECT, pycurl.E_COULDNT_RESOLVE_HOST, pycurl.E_OPERATION_TIMEDOUT):
-        return "unreachable", f"The SPV service cannot be reached: {message}"
-    if error_code == pycurl.E_TOO_MANY_REDIRECTS:
-        return "redirects", f"The SPV service kept redirecting: {message}"
-    if error_code in (pycurl.E_SSL_CONNECT_ERROR, pycurl.E_RECV_ERROR, pycurl.E_SEND_ERROR, pycurl.E_GOT_NOTHING):
-        return "handshake", (f"The secure connection to the SPV service failed ({message}). Is the certificate "
-                             "on the token accepted by this service?")
-    return "curl", f"The SPV request failed (curl error {error_code}): {message}"
-
-
-def _child(request: dict[str, Any]) -> dict[str, Any]:
-    missing = pycurl_missing()
-    if missing:
-        return {"error": "pycurl", "message": missing}
-    import io
-
-    import pycurl
-
-    body = io.BytesIO()
-    curl = pycurl.Curl()
-    try:
-        # The engine is loaded (and may fail) as soon as it is named: every option inside the try.
-        curl.setopt(pycurl.URL, request["url"])
-        curl.setopt(pycurl.HTTP_VERSION, pycurl.CURL_HTTP_VERSION_1_1)  # HTTP/2 cannot renegotiate
-        curl.setopt(pycurl.SSLVERSION, pycurl.SSLVERSION_TLSv1_2 | pycurl.SSLVERSION_MAX_TLSv1_2)
-        curl.setopt(pycurl.SSLENGINE, "pkcs11")
-        curl.setopt(pycurl.SSLCERTTYPE, "ENG")
-        curl.setopt(pycurl.SSLCERT, request["certificate"])
-        curl.setopt(pycurl.SSLKEYTYPE, "ENG")
-        curl.setopt(pycurl.SSLKEY, request["key"])
-        curl.setopt(pycurl.KEYPASSWD, request["pin"])
-        curl.setopt(pycurl.CAINFO, request["ca_file"])
-        curl.unsetopt(pycurl.CAPATH)  # only the named trust, never the compiled-in directory too
-        curl.setopt(pycurl.SSL_VERIFYPEER, 1)
-        curl.setopt(pycurl.SSL_VERIFYHOST, 2)
-        curl.setopt(pycurl.FOLLOWLOCATION, 1)
-        curl.setopt(pycurl.MAXREDIRS, _MAX_REDIRECTS)
-        curl.setopt(pycurl.COOKIEFILE, "")  # cookies in memory: the front end's session
-        curl.setopt(pycurl.HTTPHEADER, ["Accept: application/json"])
-        curl.setopt(pycurl.CONNECTTIMEOUT, _CONNECT_TIMEOUT_SECONDS)
-        curl.setopt(pycurl.TIMEOUT, _TIMEOUT_SECONDS)
-        curl.setopt(pycurl.NOSIGNAL, 1)
-        curl.setopt(pycurl.WRITEDATA, body)
-        curl.perform()
-    except pycurl.error as error:
-        code, message = error.args
-        kind, text = _classify(code, message, request.get("module", "?"))
-        return {"error": kind, "message": text}
-    else:
-        return {
-            "status": curl.getinfo(pycurl.RESPONSE_CODE),
-            "body": base64.b64encode(body.getvalue()).decode("ascii"),
-            "redirects": curl.getinfo(pycurl.REDIRECT_COUNT),
-            "seconds": curl.getinfo(pycurl.TOTAL_TIME),
-        }
-    finally:
-        curl.close()
-
-
-def main() -> None:
-    request = json.loads(sys.stdin.buffer.read())
-    sys.stdout.write(json.dumps(_child(request)))
-    sys.stdout.flush()
-
-
-if __name__ == "__main__":
-    main()
