@@ -43,7 +43,7 @@ async def _run_printed_command(command: str, *extra: str, pin_lines: str = "1234
 
 async def test_the_agent_passes_the_front_end_and_the_portfolio_gains_the_spv_companies(service, db, softhsm):
     require_curl()
-    from domain.models.portfolio import SpvRightsUpload
+    from domain.portfolio.models import SpvRightsUpload
 
     h = holder("persons")
     token, firm = await accounting_firm(service, "persons")
@@ -75,7 +75,7 @@ async def test_the_agent_passes_the_front_end_and_the_portfolio_gains_the_spv_co
 
 async def test_the_tlslite_transport_cannot_pass_the_front_end(service, db, softhsm):
     """The transport the agent had before: it refuses the renegotiation, so nothing reaches the server."""
-    from domain.models.portfolio import SpvRightsUpload
+    from domain.portfolio.models import SpvRightsUpload
 
     token, firm = await accounting_firm(service, "persons")
     pairing = await _pairing(service, token, firm["id"])
