@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 
-from anaf.agent.modes import PRODUCTION, SANDBOX
+from anaf.agent.modes import PRODUCTION
 from anaf.agent.spv_client import DEFAULT_DAYS, SpvTransport, fetch_rights
 from anaf.agent.statement import build_statement, sign_statement
 from anaf.agent.token import TokenSigner
