@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from typing import Any, Awaitable
 
+from anaf.certificates import same_serial
 from anaf.efactura import RightsAnswer
 from anaf.errors import AnafError, AnafUnavailable
 from domain.companies.models import Company
@@ -320,7 +321,10 @@ class Execution:
             live = {c for c in (own.rights_list or [firm.cui]) if is_company_cui(c)}
         integration = await EfacturaIntegration.get_or_none(company_id=firm.id)
         serial = integration.certificate_serial if integration else None
-        upload = await SpvRightsUpload.filter(company_id=firm.id, certificate_serial=serial).order_by("-id").first() if serial else None
+        # Serials are numbers: the authorization's may be written otherwise than the upload's.
+        same = [upload_id for upload_id, written in await SpvRightsUpload.filter(company_id=firm.id).order_by("-id")
+                .values_list("id", "certificate_serial") if same_serial(written, serial)] if serial else []
+        upload = await SpvRightsUpload.get(id=same[0]) if same else None
         spv = {c for c in (upload.cuis if upload else []) if is_company_cui(c)}
         known = {cui: set(sources) for cui, sources in await PortfolioEntry.filter(firm_id=firm.id).values_list("cui", "sources")}
 

@@ -8,7 +8,7 @@ from anaf.agent.discover import DiscoveryFailed, DiscoveryRequest, run_discovery
 from anaf.certificates import canonical_serial, parse_serial, same_serial
 from anaf.sandbox.ca import ca_certificate_path
 from anaf.sandbox.dataset import get_dataset
-from tests.support.discovery import accounting_firm
+from tests.support.discovery import accounting_firm, all_entries, finished_run
 
 PAIR = """mutation($id: ID!) { createAgentPairing(companyId: $id) { pairing { code } errors { code } } }"""
 
@@ -53,7 +53,12 @@ async def test_the_server_matches_the_oauth_serial_to_the_statement_as_a_number(
     request = DiscoveryRequest(server_url=service.url, pairing_code=code, module_path=softhsm.module,
                                token_label="small", spv_url=spv_server.base_url, ca_bundle=ca_certificate_path())
     result = await run_discovery(request, "1234", lambda line: None)
-    assert result.companies == len(softhsm.tokens["small"].holder.cuis)
+    h = softhsm.tokens["small"].holder
+    assert result.companies == len(h.cuis)
+    # The discovery run the upload started finds that upload by the authorization's serial too.
+    assert (await finished_run(service, token, firm["id"]))["status"] == "SUCCEEDED"
+    entries = await all_entries(service, token, firm["id"])
+    assert {e["cui"] for e in entries if "SPV" in e["sources"]} == set(h.cuis) - {h.firm_cui}
 
     # A different number is still refused.
     await integration_model.filter(company_id=int(firm["id"])).update(certificate_serial=_colons("1" + serial))
