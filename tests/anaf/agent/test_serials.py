@@ -65,3 +65,18 @@ async def test_the_server_matches_the_oauth_serial_to_the_statement_as_a_number(
     code = (await service.client(token).execute(PAIR, id=firm["id"]))["createAgentPairing"]["pairing"]["code"]
     with pytest.raises(DiscoveryFailed, match="SERIAL_MISMATCH"):
         await run_discovery(DiscoveryRequest(**{**request.__dict__, "pairing_code": code}), "1234", lambda line: None)
+
+
+def test_the_oauth_tokens_serial_is_kept_in_the_projects_one_written_form():
+    """An authorization stores the serial of ANAF's token as the certificate's (uppercase hex), however
+    the token's claim writes it."""
+    import httpx
+    import jwt
+
+    from anaf.oauth import OAuthClient
+
+    serial = get_dataset().holders["small"].serial
+    claims = {"serial": _colons(serial, zeros=2), "exp": 4102444800, "iat": 1700000000}
+    token = jwt.encode(claims, "not-checked-here-0123456789abcdef", algorithm="HS256")
+    answer = httpx.Response(200, json={"access_token": token, "refresh_token": token, "expires_in": 3600})
+    assert OAuthClient._token_pair(answer).serial == serial
