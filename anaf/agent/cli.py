@@ -22,9 +22,13 @@ from anaf.errors import AnafError
 
 _module_option = click.option(
     "--module", "module_path", envvar="PKCS11_MODULE", default=SOFTHSM_MODULE, show_default=True,
-    help="The token's PKCS#11 module (e.g. libeTPkcs11.so, libIDPrimePKCS11.so, libbit4xpki.so).",
+    help="The token vendor's PKCS#11 library (e.g. eTPKCS11.dll, libeTPkcs11.dylib, libIDPrimePKCS11.so; "
+         "the README lists where each is usually found).",
 )
-_token_label_option = click.option("--token-label", default=None, help="The token's label (needed if several are plugged in).")
+_token_label_option = click.option(
+    "--token-label", default=None,
+    help="The token's label (without it: the only token, or the agent lists them and asks).",
+)
 _pin_stdin_option = click.option("--pin-stdin", is_flag=True, help="Read the PIN as one line from stdin (scripts).")
 
 
