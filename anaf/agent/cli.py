@@ -27,7 +27,7 @@ _module_option = click.option(
 )
 _token_label_option = click.option(
     "--token-label", default=None,
-    help="The token's label (without it: the only token, or the agent lists them and asks).",
+    help="The token's label (without it: every token plugged in; discover asks which to use).",
 )
 _pin_stdin_option = click.option("--pin-stdin", is_flag=True, help="Read the PIN as one line from stdin (scripts).")
 
