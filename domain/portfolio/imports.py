@@ -23,6 +23,7 @@ from __future__ import annotations
 import codecs
 import csv
 import io
+import itertools
 import re
 import unicodedata
 import zipfile
@@ -193,10 +194,7 @@ def _xlsx_rows(content: bytes) -> Iterator[tuple]:
 
 
 def _limited(rows: Iterable, count: int) -> Iterator:
-    for index, row in enumerate(rows):
-        if index >= count:
-            return
-        yield row
+    return itertools.islice(rows, count)
 
 
 def _find_header(rows: list) -> tuple[int, dict[int, str]] | None:

@@ -1,0 +1,140 @@
+"""Importing the firm's client list over real HTTP (GraphQL multipart request spec), each CUI
+verified at the ANAF sandbox, the contacts offered back to pre-fill the invitations."""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+
+import pytest
+
+from tests.support.discovery import START, accounting_firm, all_entries, discover, finished_run
+from tests.support.factories import api_user, holder
+from tests.support.imports import XLSX, csv_bytes, import_list, portfolio_contacts, upload, xlsx_bytes
+from tests.support.invitations import SEND
+
+
+def clients_of(key: str) -> list[str]:
+    h = holder(key)
+    return sorted(set(h.cuis) - {h.firm_cui})
+
+
+def bad_check_digit(cui: str) -> str:
+    return cui[:-1] + str((int(cui[-1]) + 1) % 10)
+
+
+@dataclass
+class Record:
+    cui: str | int | None
+    name: str
+    representative: str = ""
+    email: str = ""
+    phone: str = ""
+    outcome: str = "ok"  # ok, no_rights, invalid_cui, missing_cui, duplicate, own
+    expect_email: str | None = None
+    expect_phone: str | None = None
+    bad: tuple[str, ...] = ()  # columns reported but kept
+
+    @property
+    def cells(self) -> list:
+        return [self.cui if self.cui is not None else "", self.name, self.representative, self.email, self.phone]
+
+
+def thousand_rows(firm_cui: str, *, numeric: bool = False) -> list[Record]:
+    """1,000 client rows: 940 with rights (most with full contacts, some bad e-mails or phones, some
+    without contacts), 20 without rights, 20 invalid CUIs, 9 without CUI, 10 repeated, the firm's own."""
+    mine = clients_of("large")[:940]
+    not_mine = [c for c in clients_of("medium") if c not in set(holder("large").cuis)][:20]
+    records = []
+    for i, cui in enumerate(mine):
+        shown: str | int = int(cui) if numeric and i % 3 == 0 else (f"RO {cui}" if i % 10 == 1 else cui)
+        if i % 50 == 3:
+            records.append(Record(shown, f"Firma Fără Contact {i} SRL"))
+            continue
+        record = Record(shown, f"Firma {i} SRL", representative=f"Ştefan Ţepeş {i}", email=f"Contabil{i}@Client{i}.ro",
+                        phone=f"0722 {i:03d} {i % 1000:03d}" if i % 7 else f"+40 (722) {i:06d}",
+                        expect_email=f"contabil{i}@client{i}.ro", expect_phone=f"+40722{i:06d}")
+        if i % 7:
+            record.expect_phone = f"+40722{i:03d}{i % 1000:03d}"
+        if i % 97 == 0:
+            record.email, record.expect_email, record.bad = "nu are e-mail", None, ("email",)
+        elif i % 89 == 5:
+            record.phone, record.expect_phone, record.bad = "12", None, ("phone",)
+        records.append(record)
+    records += [Record(c, f"Client Fără Drepturi {c}", email=f"x{c}@example.ro", outcome="no_rights", expect_email=f"x{c}@example.ro")
+                for c in not_mine]
+    records += [Record(bad_check_digit(c), "CUI Greşit", outcome="invalid_cui") for c in clients_of("large")[1000:1020]]
+    records += [Record(None, f"Fără CUI {n}", email="a@b.ro", outcome="missing_cui") for n in range(9)]
+    records += [Record(c, "Din nou", outcome="duplicate") for c in mine[100:110]]
+    records.append(Record(firm_cui, "Firma noastră", outcome="own"))
+    assert len(records) == 1000
+    head, tail = records[:900], records[900:]
+    random.Random(7).shuffle(head)
+    return head + tail  # repeats after their first appearance
+
+
+def expected_errors(records: list[Record], first_row: int, *, empty_after: int) -> set[tuple[str, tuple[str, ...]]]:
+    errors = set()
+    for index, record in enumerate(records):
+        row = str(first_row + index + (1 if index >= empty_after else 0))
+        code = {"invalid_cui": "INVALID_CUI", "missing_cui": "INVALID_CUI", "duplicate": "INVALID_INPUT", "own": "INVALID_INPUT"}.get(record.outcome)
+        if code:
+            errors.add((code, ("file", row, "cui")))
+        for column in record.bad:
+            errors.add(({"email": "INVALID_EMAIL", "phone": "INVALID_PHONE"}[column], ("file", row, column)))
+    return errors
+
+
+def as_csv_cp1250(records: list[Record]) -> bytes:
+    rows = [["Export clienţi - Contabilitate"], [],
+            ["Cod fiscal (CUI)", "Denumire", "Persoană de contact", "Adresă e-mail", "Tel."]]
+    rows += [[str(c) for c in r.cells] for r in records[:500]] + [[]] + [[str(c) for c in r.cells] for r in records[500:]]
+    return csv_bytes(rows, delimiter=";", encoding="cp1250")
+
+
+def as_xlsx(records: list[Record]) -> bytes:
+    rows = [["Lista clienților", None, None], [None], ["CIF", "Nume", "Administrator", "E-MAIL", "Telefon"]]
+    rows += [[c if c != "" else None for c in r.cells] for r in records[:500]] + [[None] * 5]
+    rows += [[c if c != "" else None for c in r.cells] for r in records[500:]]
+    return xlsx_bytes(rows)
+
+
+@pytest.mark.parametrize("kind", ["csv-windows-1250", "xlsx"])
+async def test_thousand_row_list_verified_then_invited_with_its_contacts(service, db, kind):
+    token, firm = await accounting_firm(service, "large")
+    records = thousand_rows(holder("large").firm_cui, numeric=kind == "xlsx")
+    content = as_csv_cp1250(records) if kind != "xlsx" else as_xlsx(records)
+    result = await import_list(service, token, firm["id"], content,
+                               **({"filename": "clienti.xlsx", "content_type": XLSX} if kind == "xlsx" else {}))
+
+    # Per-row results at Excel's row numbers (header on row 3, an empty row after the 500th client).
+    assert {(e["code"], tuple(e["field"])) for e in result["errors"]} == expected_errors(records, 4, empty_after=500)
+    assert len(result["errors"]) == len(expected_errors(records, 4, empty_after=500))
+    kept = [r for r in records if r.outcome in ("ok", "no_rights")]
+    assert (result["rowsRead"], result["imported"], result["verifying"]) == (1000, len(kept), len(kept))
+    assert result["entries"] == [] and result["run"]["status"] == "RUNNING" and result["run"]["total"] == len(kept)
+
+    run = await finished_run(service, token, firm["id"], timeout=120)
+    with_rights = [r for r in records if r.outcome == "ok"]
+    assert (run["status"], run["total"], run["checked"], run["found"]) == ("SUCCEEDED", len(kept), len(kept), len(with_rights))
+    entries = await portfolio_contacts(service, token, firm["id"])
+    assert set(entries) == {str(r.cui).removeprefix("RO ") for r in with_rights}
+    for record in with_rights:
+        entry = entries[str(record.cui).removeprefix("RO ")]
+        assert entry["sources"] == ["IMPORT"]
+        if record.representative:
+            assert entry["suggestedContact"] == {"representativeName": record.representative.replace("Ş", "Ș").replace("Ţ", "Ț").replace("ş", "ș"),
+                                                 "email": record.expect_email, "phone": record.expect_phone}
+        else:
+            assert entry["suggestedContact"] is None
+
+    # Inviting the imported portfolio needs no typing: the contacts go back exactly as they came.
+    complete = [e for e in entries.values() if e["suggestedContact"] and all(e["suggestedContact"].values())]
+    assert len(complete) > 850
+    rows = [{"cui": e["cui"], **e["suggestedContact"], "message": None} for e in complete]
+    sent = (await service.client(token).execute(SEND, companyId=firm["id"], rows=rows))["sendInvitations"]
+    assert sent["errors"] == [] and len(sent["invitations"]) == len(complete)
+    by_cui = {i["cui"]: i for i in sent["invitations"]}
+    for entry in complete:
+        invitation = by_cui[entry["cui"]]
+        assert (invitation["representativeName"], invitation["email"], invitation["phone"]) == tuple(entry["suggestedContact"].values())
