@@ -8,7 +8,7 @@ from dataclasses import dataclass
 
 import pytest
 
-from tests.support.discovery import START, accounting_firm, all_entries, discover, finished_run
+from tests.support.discovery import ADD, accounting_firm, discover, finished_run
 from tests.support.factories import api_user, holder
 from tests.support.imports import XLSX, csv_bytes, import_list, portfolio_contacts, upload, xlsx_bytes
 from tests.support.invitations import SEND
@@ -162,3 +162,103 @@ def expected_contact(record: Record) -> dict | None:
         return None
     name = record.representative.translate(str.maketrans("ŞşŢţ", "ȘșȚț"))
     return {"representativeName": name, "email": record.expect_email, "phone": record.expect_phone}
+
+
+def small_list(cuis: list[str], **kw) -> bytes:
+    rows = [["CUI", "Client", "Reprezentant", "Email", "Tel"]]
+    rows += [[c, f"Client {n}", f"Maria Ionescu {n}", f"maria{n}@client.ro", f"0733 000 {n:03d}"] for n, c in enumerate(cuis)]
+    return csv_bytes(rows, delimiter=",", **kw)
+
+
+async def test_companies_already_in_the_portfolio_come_back_at_once_with_their_contacts(service, db):
+    token, firm = await accounting_firm(service, "small")
+    added = (await service.client(token).execute(ADD, id=firm["id"], cuis=clients_of("small")[:6]))["addPortfolioCompanies"]
+    assert added["errors"] == [] and len(added["entries"]) == 6
+    mine = clients_of("small")[:3]
+    not_mine = clients_of("medium")[0]
+    result = await import_list(service, token, firm["id"], small_list([*mine, not_mine, "RO 1"], bom=True), lang="ro")
+    assert [(e["code"], e["field"], e["message"]) for e in result["errors"]] == [
+        ("INVALID_CUI", ["file", "6", "cui"],
+         "Rândul 6: „RO 1” nu este un CUI valid: 2–10 cifre, opțional precedate de RO, cu cifra de control corectă. Rândul a fost omis.")]
+    assert (result["rowsRead"], result["imported"], result["verifying"]) == (5, 4, 1)
+    assert [(e["cui"], e["sources"]) for e in sorted(result["entries"], key=lambda e: e["cui"])] == [
+        (c, ["IMPORT", "MANUAL"]) for c in sorted(mine)]
+    assert {e["cui"]: e["suggestedContact"] for e in result["entries"]} == {
+        c: {"representativeName": f"Maria Ionescu {n}", "email": f"maria{n}@client.ro", "phone": f"+40733000{n:03d}"}
+        for n, c in enumerate(mine)}
+    # The one CUI not yet in the portfolio is verified in the background: no rights, not added.
+    assert result["run"]["total"] == 1
+    run = await finished_run(service, token, firm["id"])
+    assert (run["id"], run["status"], run["found"]) == (result["run"]["id"], "SUCCEEDED", 0)
+    entries = await portfolio_contacts(service, token, firm["id"])
+    assert not_mine not in entries and entries[mine[0]]["suggestedContact"]["email"] == "maria0@client.ro"
+    assert entries[clients_of("small")[5]]["suggestedContact"] is None  # never imported
+
+
+async def test_a_list_imported_during_a_discovery_is_verified_by_the_next_one(service, db):
+    from domain.portfolio.discovery import create_run
+    from domain.portfolio.discovery_runner import close_run
+    from domain.portfolio.models import DiscoveryStatus
+    from tests.graph.test_discovery_api import sandbox_control
+
+    token, firm = await accounting_firm(service, "small")
+    await sandbox_control(service, "PUT", "/efactura/config", {"cui_field": "echo"})  # rights are probed, never listed
+    running, _ = await create_run(firm_id=int(firm["id"]), started_by_id=None)  # carried out by another process
+    mine, not_mine = clients_of("small")[:2], clients_of("medium")[0]
+    result = await import_list(service, token, firm["id"], small_list([*mine, not_mine]))
+    assert [(e["code"], e["field"]) for e in result["errors"]] == [("INVALID_STATE", ["file"])]
+    assert result["run"]["id"] == str(running.id) and result["verifying"] == 3
+    await close_run(running.id, DiscoveryStatus.SUCCEEDED)
+
+    run = await discover(service, token, firm["id"])
+    assert (run["status"], run["total"], run["found"]) == ("SUCCEEDED", 3, 2)
+    entries = await portfolio_contacts(service, token, firm["id"])
+    assert {c: e["sources"] for c, e in entries.items()} == {c: ["IMPORT"] for c in mine}
+    assert entries[mine[1]]["suggestedContact"]["representativeName"] == "Maria Ionescu 1"
+
+
+async def test_multipart_requests_must_force_a_cors_preflight(service, db):
+    from domain.portfolio.models import PortfolioContact
+
+    token, firm = await accounting_firm(service, "small")
+    response = await upload(service, token, firm["id"], small_list(clients_of("small")[:1]), preflight=False)
+    assert response.status_code == 400 and "Apollo-Require-Preflight" in response.text
+    assert await PortfolioContact.all().count() == 0
+    assert (await import_list(service, token, firm["id"], small_list(clients_of("small")[:1])))["imported"] == 1
+
+
+async def test_oversize_files_are_refused_with_the_limit(service, db):
+    from domain.portfolio.imports import MAX_FILE_BYTES
+    from domain.portfolio.models import PortfolioContact
+
+    token, firm = await accounting_firm(service, "small")
+    just_over = small_list(clients_of("small")[:1]) + b" " * MAX_FILE_BYTES
+    result = await import_list(service, token, firm["id"], just_over, lang="ro")
+    assert [(e["code"], e["field"]) for e in result["errors"]] == [("INVALID_INPUT", ["file"])]
+    assert result["errors"][0]["message"].startswith("Fișierul are 5,0 MB; importați fișiere de cel mult 5 MB")
+    huge = await upload(service, token, firm["id"], b"CUI\r\n" + b" " * (2 * MAX_FILE_BYTES))
+    assert huge.status_code == 413 and "at most 5 MB" in huge.text
+    too_many = csv_bytes([["CUI"]] + [[c] for c in (clients_of("large") * 3)[:5001]])
+    result = await import_list(service, token, firm["id"], too_many)
+    assert [(e["code"], e["field"]) for e in result["errors"]] == [("TOO_MANY_ITEMS", ["file"])]
+    assert await PortfolioContact.all().count() == 0
+
+
+async def test_who_may_import(service, db):
+    from domain.portfolio.models import PortfolioContact
+
+    token, firm = await accounting_firm(service, "small", authorize=False)
+    content = small_list(clients_of("small")[:2])
+    result = await import_list(service, token, firm["id"], content)
+    assert [e["code"] for e in result["errors"]] == ["EFACTURA_NOT_AUTHORIZED"] and result["imported"] == 0
+    stranger, _ = await api_user(service)
+    body = (await upload(service, stranger, firm["id"], content)).json()
+    assert body["data"] is None and body["errors"][0]["extensions"]["code"] == "NOT_FOUND"
+    body = (await upload(service, None, firm["id"], content)).json()
+    assert body["errors"][0]["extensions"]["code"] == "UNAUTHENTICATED"
+    # A client that sends the "file" as a plain JSON value gets told how to send it.
+    result = (await service.client(token).execute(
+        "mutation($id: ID!, $file: Upload!) { importPortfolioCandidates(companyId: $id, file: $file) { errors { code field message } } }",
+        id=firm["id"], file="CUI\n123"))["importPortfolioCandidates"]
+    assert [(e["code"], e["field"]) for e in result["errors"]] == [("INVALID_INPUT", ["file"])]
+    assert await PortfolioContact.all().count() == 0
