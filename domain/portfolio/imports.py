@@ -39,6 +39,7 @@ MAX_ROWS = 5_000
 MAX_FILE_BYTES = 5 * 1024 * 1024
 HEADER_SCAN_ROWS = 20
 MAX_COLUMNS = 100
+MAX_XLSX_UNPACKED_BYTES = 100 * 1024 * 1024
 FILE = "file"
 _MAX_ROWS_EN = f"{MAX_ROWS:,}"
 _MAX_ROWS_RO = _MAX_ROWS_EN.replace(",", ".")
@@ -181,6 +182,13 @@ def _xlsx_rows(content: bytes) -> Iterator[tuple]:
     from openpyxl import load_workbook  # only when an XLSX arrives
 
     try:
+        with zipfile.ZipFile(io.BytesIO(content)) as archive:
+            unpacked = sum(info.file_size for info in archive.infolist())
+        if unpacked > MAX_XLSX_UNPACKED_BYTES:  # a "zip bomb", or a workbook far beyond 5,000 rows
+            raise _unreadable(f"The workbook unpacks to more than {MAX_XLSX_UNPACKED_BYTES // (1024 * 1024)} MB; "
+                              "keep only the client list in it, or export a CSV.",
+                              f"Registrul are peste {MAX_XLSX_UNPACKED_BYTES // (1024 * 1024)} MB dezarhivat; "
+                              "păstrați în el doar lista de clienți sau exportați un CSV.")
         book = load_workbook(io.BytesIO(content), read_only=True, data_only=True)
     except (zipfile.BadZipFile, KeyError, ValueError, OSError, TypeError):
         raise _unreadable("The file could not be read as an Excel workbook (.xlsx); save it again or export a CSV.",

@@ -122,3 +122,16 @@ def test_at_most_5000_rows_and_5_mb():
     with pytest.raises(DomainError) as caught:
         parse_client_list(b"CUI\r\n" + b" " * MAX_FILE_BYTES)
     assert caught.value.en.startswith("The file is 5.0 MB; import files of at most 5 MB")
+
+
+def test_a_workbook_that_unpacks_to_far_more_than_a_client_list_is_refused():
+    import io
+    import zipfile
+
+    out = io.BytesIO()
+    with zipfile.ZipFile(out, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+        archive.writestr("xl/worksheets/sheet1.xml", b"<" + b" " * (101 * 1024 * 1024))
+    assert len(out.getvalue()) < MAX_FILE_BYTES
+    with pytest.raises(DomainError) as caught:
+        parse_client_list(out.getvalue())
+    assert caught.value.en.startswith("The workbook unpacks to more than 100 MB")
