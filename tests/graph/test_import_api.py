@@ -262,3 +262,19 @@ async def test_who_may_import(service, db):
         id=firm["id"], file="CUI\n123"))["importPortfolioCandidates"]
     assert [(e["code"], e["field"]) for e in result["errors"]] == [("INVALID_INPUT", ["file"])]
     assert await PortfolioContact.all().count() == 0
+
+
+async def test_a_frontend_on_an_allowed_origin_may_send_the_preflight_header(start_service, db):
+    import httpx
+
+    service = await start_service(allowed_origins=("https://app.example.ro",))
+    async with httpx.AsyncClient() as http:
+        response = await http.options(service.graphql_url, headers={
+            "Origin": "https://app.example.ro", "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "authorization,apollo-require-preflight"})
+        other = await http.options(service.graphql_url, headers={
+            "Origin": "https://elsewhere.example", "Access-Control-Request-Method": "POST",
+            "Access-Control-Request-Headers": "apollo-require-preflight"})
+    assert response.status_code == 200
+    assert "apollo-require-preflight" in response.headers["access-control-allow-headers"].lower()
+    assert other.status_code == 400
