@@ -21,6 +21,7 @@ from graph.schema.portfolio import (
     AgentPairingPayload,
     DiscoveryPayload,
     DiscoveryRun,
+    ImportedColumn,
     ImportPayload,
     PortfolioConnection,
     PortfolioEntry,
@@ -92,7 +93,8 @@ class Mutation:
         return ImportPayload(entries=[PortfolioEntry.of(e) for e in result.entries],
                              errors=[user_error(e, info.context.lang) for e in result.errors],
                              run=DiscoveryRun.of(result.run) if result.run else None, rows_read=result.rows_read,
-                             imported=result.imported, verifying=result.verifying)
+                             imported=result.imported, verifying=result.verifying,
+                             columns=[ImportedColumn(field=f, header=h) for f, h in result.columns.items()])
 
     @strawberry.mutation(description="A one-time code (10 minutes) for `portofoliu agent discover`, and the command line to run.")
     @returns_payload(AgentPairingPayload)

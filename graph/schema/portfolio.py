@@ -181,6 +181,12 @@ class AgentPairingPayload:
     errors: list[UserError] = strawberry.field(default_factory=list)
 
 
+@strawberry.type(description="A column of the imported file the import recognised.")
+class ImportedColumn:
+    field: str = strawberry.field(description="cui, name, representativeName, email or phone: the column's name in error paths.")
+    header: str = strawberry.field(description="The header as the file writes it, e.g. “Cod fiscal (CUI)”.")
+
+
 @strawberry.type
 class ImportPayload:
     entries: list[PortfolioEntry] = strawberry.field(
@@ -195,3 +201,6 @@ class ImportPayload:
     rows_read: int = strawberry.field(default=0, description="Client rows in the file (empty rows not counted).")
     imported: int = strawberry.field(default=0, description="Distinct valid CUIs kept, with their contacts.")
     verifying: int = strawberry.field(default=0, description="Of those, the ones not yet in the portfolio, being verified at ANAF.")
+    columns: list[ImportedColumn] = strawberry.field(
+        default_factory=list, description="The columns read, so the accountant sees which header was taken for what; "
+                                          "a column not listed was not recognised and not imported.")

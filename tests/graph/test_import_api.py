@@ -111,6 +111,9 @@ async def test_thousand_row_lists_verified_then_invited_with_their_contacts(serv
     assert {(e["code"], tuple(e["field"])) for e in result["errors"]} == expected and len(result["errors"]) == len(expected)
     kept = [r for r in records if r.outcome in ("ok", "no_rights")]
     assert (result["rowsRead"], result["imported"], result["verifying"]) == (1000, len(kept), len(kept))
+    assert result["columns"] == [{"field": "cui", "header": "Cod fiscal (CUI)"}, {"field": "name", "header": "Denumire"},
+                                 {"field": "representativeName", "header": "Persoană de contact"},
+                                 {"field": "email", "header": "Adresă e-mail"}, {"field": "phone", "header": "Tel."}]
     assert result["entries"] == [] and result["run"]["status"] == "RUNNING" and result["run"]["total"] == len(kept)
 
     run = await finished_run(service, token, firm["id"], timeout=120)

@@ -9,7 +9,7 @@ import httpx
 
 IMPORT = """mutation($id: ID!, $file: Upload!) { importPortfolioCandidates(companyId: $id, file: $file) {
   entries { cui name sources suggestedContact { representativeName email phone } }
-  errors { code field message } run { id status total } rowsRead imported verifying } }"""
+  errors { code field message } run { id status total } rowsRead imported verifying columns { field header } } }"""
 CONTACTS = """query($id: ID!, $first: Int, $after: String) { portfolio(companyId: $id, first: $first, after: $after) {
   pageInfo { hasNextPage endCursor }
   edges { node { cui name sources suggestedContact { representativeName email phone } } } } }"""
