@@ -37,7 +37,10 @@ async def read_upload(file: object) -> bytes:
     if read is None:
         raise DomainError(ErrorCode.INVALID_INPUT, "Send the file as a multipart upload (the GraphQL multipart request spec).",
                           "Trimiteți fișierul ca încărcare multipart (specificația GraphQL multipart request).", field=[FILE])
-    content = await read(MAX_FILE_BYTES + 1)
+    try:
+        content = await read(MAX_FILE_BYTES + 1)
+    finally:
+        await file.close()  # a large upload is spooled to a temporary file: gone now
     if len(content) > MAX_FILE_BYTES:
         raise file_too_large(getattr(file, "size", None) or len(content))
     return content

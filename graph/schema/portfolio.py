@@ -9,8 +9,8 @@ from strawberry.dataloader import DataLoader
 
 from domain.portfolio import importer
 from domain.portfolio.models import DiscoveryRun as DiscoveryRunModel
-from domain.portfolio.models import PortfolioContact as PortfolioContactModel
 from domain.portfolio.models import DiscoveryStatus as DiscoveryStatusEnum
+from domain.portfolio.models import PortfolioContact as PortfolioContactModel
 from domain.portfolio.models import PortfolioEntry as PortfolioEntryModel
 from domain.portfolio.models import PortfolioStatus as DomainPortfolioStatus
 from domain.portfolio.models import RightsSource as DomainRightsSource
