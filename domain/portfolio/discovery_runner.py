@@ -41,7 +41,7 @@ from domain.kernel.errors import DomainError, ErrorCode
 from domain.kernel.events import company_channel, emit, unit_of_work
 from domain.notifications.models import NotificationKind
 from domain.notifications.service import Text, notify
-from domain.portfolio.models import DiscoveryRun, DiscoveryStatus, PortfolioEntry, RightsSource, SpvRightsUpload
+from domain.portfolio.models import DiscoveryRun, DiscoveryStatus, PortfolioContact, PortfolioEntry, RightsSource, SpvRightsUpload
 from domain.portfolio.service import FoundCompany, mark_rights_lost, upsert_entries
 
 log = logging.getLogger(__name__)
@@ -327,9 +327,11 @@ class Execution:
         upload = await SpvRightsUpload.get(id=same[0]) if same else None
         spv = {c for c in (upload.cuis if upload else []) if is_company_cui(c)}
         known = {cui: set(sources) for cui, sources in await PortfolioEntry.filter(firm_id=firm.id).values_list("cui", "sources")}
+        # The accountant's imported list: its CUIs are candidates until ANAF confirms them.
+        imported = set(await PortfolioContact.filter(firm_id=firm.id).values_list("cui", flat=True))
 
         candidates: dict[str, set[str]] = {}
-        for cui in (*sorted(live), *sorted(spv), *sorted(known)):
+        for cui in (*sorted(live), *sorted(spv), *sorted(known), *sorted(imported - set(known))):
             if cui == firm.cui:
                 continue
             sources = candidates.setdefault(cui, set())
@@ -339,6 +341,8 @@ class Execution:
                 sources.add(RightsSource.SPV.value)
             if RightsSource.MANUAL.value in known.get(cui, ()):
                 sources.add(RightsSource.MANUAL.value)
+            if cui in imported:
+                sources.add(RightsSource.IMPORT.value)
         for cui, sources in candidates.items():
             if cui in live:
                 state.to_enrich[cui] = sorted(sources)
