@@ -58,16 +58,18 @@ def columns(model: type[Model], alias: str, prefix: str = "") -> str:
     return text
 
 
-_keys: dict[tuple[type[Model], str], tuple[tuple[str, str], ...]] = {}
+_specs: dict[tuple[type[Model], str], tuple[str, tuple[tuple[str, str], ...]]] = {}
 
 
 def model(model_class: type[Model], row: dict[str, Any], prefix: str = "") -> Model | None:
     """The model of the columns `columns(model_class, …, prefix)` selected; None for a left join that
     found nothing."""
-    keys = _keys.get((model_class, prefix))
-    if keys is None:
-        keys = _keys[(model_class, prefix)] = tuple((prefix + name, name) for name in _names(model_class))
-    if row[prefix + model_class._meta.db_pk_column] is None:
+    spec = _specs.get((model_class, prefix))
+    if spec is None:
+        spec = _specs[(model_class, prefix)] = (prefix + model_class._meta.db_pk_column,
+                                                tuple((prefix + name, name) for name in _names(model_class)))
+    pk, keys = spec
+    if row[pk] is None:
         return None
     return model_class._init_from_db(**{name: row[key] for key, name in keys})
 
