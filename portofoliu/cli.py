@@ -61,7 +61,9 @@ def serve(host: str, port: int, workers: int, log_level: str) -> None:
     if workers == 1:
         from portofoliu.app import create_app
 
-        Server(uvicorn.Config(create_app(settings, self_url=self_url), **options)).run()
+        server = Server(uvicorn.Config(create_app(settings, self_url=self_url), **options))
+        server.freeze_after_startup = True
+        server.run()
     else:
         run_workers(uvicorn.Config(functools.partial(worker_app, self_url, log_level), factory=True, workers=workers, **options))
 

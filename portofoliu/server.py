@@ -6,6 +6,7 @@ told 1001 "server shutting down" first, so they reconnect (with their cursor) el
 
 from __future__ import annotations
 
+import gc
 import logging
 import socket
 
@@ -18,6 +19,17 @@ log = logging.getLogger(__name__)
 
 
 class Server(uvicorn.Server):
+    # A process that serves only this app (`portofoliu serve`) freezes what its start-up made (modules,
+    # the schema, the models, the pools), which lives as long as the process: out of the cyclic
+    # collector's sight, collections under load stop walking it again and again.
+    freeze_after_startup = False
+
+    async def startup(self, sockets: list[socket.socket] | None = None) -> None:
+        await super().startup(sockets)
+        if self.freeze_after_startup and self.started:
+            gc.collect()
+            gc.freeze()
+
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         app = self.config.loaded_app if self.config.loaded else self.config.app
         while app is not None and not hasattr(app, "state"):  # under uvicorn's middlewares (proxy headers)
@@ -48,6 +60,7 @@ class WorkerProcess(multiprocess.Process):
     def server(self) -> uvicorn.Server:
         if self._server is None:
             self._server = Server(config=self.config)
+            self._server.freeze_after_startup = True
         return self._server
 
 
