@@ -21,8 +21,8 @@ import httpx
 import uvicorn
 
 from anaf.limits import ANAF_CALLS_PER_MINUTE
-from anaf.sandbox.app import SandboxConfig
 from anaf.sandbox.dataset import get_dataset
+from anaf.sandbox.state import SandboxConfig
 from portofoliu.app import create_app
 from portofoliu.db import apply_migrations
 from portofoliu.settings import Settings

@@ -15,10 +15,10 @@ class DomainFirm:
 
 
 async def domain_firm(holder_key: str = "medium", *, email: str = "contabil@example.ro") -> DomainFirm:
-    from domain.models.accounts import User
-    from domain.models.companies import Company, MemberRole, Membership
-    from domain.models.efactura import EfacturaIntegration, EfacturaStatus
-    from domain.models.portfolio import PortfolioEntry
+    from domain.accounts.models import User
+    from domain.companies.models import Company, MemberRole, Membership
+    from domain.efactura.models import EfacturaIntegration, EfacturaStatus
+    from domain.portfolio.models import PortfolioEntry
 
     holder = get_dataset().holders[holder_key]
     user = await User.create(email=email, name="Elena Contabil", password_hash="-")
@@ -31,7 +31,7 @@ async def domain_firm(holder_key: str = "medium", *, email: str = "contabil@exam
 
 
 def requests(cuis: list[str], start: int = 0):
-    from domain.invitations import InvitationRequest
+    from domain.invitations.service import InvitationRequest
 
     return [InvitationRequest(cui=c, representative_name=f"Reprezentant {n}", email=f"client{n}@example.ro",
                               phone=f"07{22000000 + n:08d}", message="Vă invităm în Portofoliu.")

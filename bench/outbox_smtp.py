@@ -21,20 +21,20 @@ import uuid
 from contextlib import asynccontextmanager
 from dataclasses import dataclass
 from datetime import timedelta
+from email.utils import parseaddr
 from pathlib import Path
 from types import SimpleNamespace
+from urllib.parse import urlsplit, urlunsplit
 
 import aiosmtplib
 import asyncpg
 from aiosmtpd.controller import Controller
-from email.utils import parseaddr
 from tortoise.context import TortoiseContext
-from urllib.parse import urlsplit, urlunsplit
 
-from domain.events import unit_of_work
-from domain.models.outbox import OutboxMessage
-from domain.outbox import enqueue
-from domain.throttle import now
+from domain.kernel.clock import now
+from domain.kernel.events import unit_of_work
+from domain.mail.models import OutboxMessage
+from domain.mail.outbox import enqueue
 from jobs.send_outbox import outgoing, send_pending
 from portofoliu.db import apply_migrations, tortoise_config
 from portofoliu.mail import SmtpConfig, SmtpMailer, build_message

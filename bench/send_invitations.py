@@ -44,8 +44,8 @@ async def _admin(url: str, sql: str) -> None:
 
 
 def _raw_rows(firm_id: int, cuis: list[str], tag: str) -> list[tuple]:
-    from domain.secrets import new_secret
-    from domain.throttle import now
+    from domain.kernel.clock import now
+    from domain.kernel.secrets import new_secret
 
     at = now()
     return [(firm_id, cui, f"CLIENT {cui} SRL", f"Reprezentant {n}", f"client{n}@example.ro", f"+4072{n:07d}", "Vă invităm.", "ro",
@@ -76,9 +76,9 @@ async def _baseline(url: str, firm_id: int, cuis: list[str]) -> tuple[float, flo
 def _cpu_parts(cuis: list[str]) -> tuple[float, float]:
     """Seconds to validate the rows and to render their e-mails, without any database: the share of
     the call that no insert strategy can remove."""
-    from domain.invitations import _validate_row
-    from domain.outbox import render
-    from domain.throttle import now
+    from domain.invitations.service import _validate_row
+    from domain.kernel.clock import now
+    from domain.mail.outbox import render
 
     rows = requests(cuis)
     started = time.perf_counter()
@@ -94,7 +94,7 @@ def _cpu_parts(cuis: list[str]) -> tuple[float, float]:
 
 
 async def run(base_url: str, rows: int, small: int = 10) -> dict:
-    from domain.invitations import Links, send_invitations
+    from domain.invitations.service import Links, send_invitations
 
     name = f"portofoliu_bench_{uuid.uuid4().hex[:10]}"
     await _admin(base_url, f'CREATE DATABASE "{name}"')

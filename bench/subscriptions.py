@@ -36,11 +36,12 @@ from redis import asyncio as aioredis
 from tortoise import Tortoise
 from websockets.asyncio.client import connect
 
-from domain import accounts, events
-from domain.events import unit_of_work
-from domain.models.accounts import User
-from domain.models.notifications import NotificationKind
-from domain.notifications import Text, notify
+from domain.accounts import service as accounts
+from domain.accounts.models import User
+from domain.kernel import events
+from domain.kernel.events import unit_of_work
+from domain.notifications.models import NotificationKind
+from domain.notifications.service import Text, notify
 from portofoliu.db import apply_migrations, tortoise_config
 from portofoliu.pubsub import create_broadcast
 

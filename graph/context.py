@@ -7,8 +7,8 @@ from typing import Any
 
 from strawberry.types.info import Info as StrawberryInfo
 
-from domain.errors import Unauthenticated
-from domain.models.accounts import Session, User
+from domain.accounts.models import Session, User
+from domain.kernel.errors import Unauthenticated
 
 
 @dataclass

@@ -5,7 +5,7 @@ between is missed; it then follows events, loading fresh rows for each (events o
 `Gap` (the pub/sub backend reconnected, or this subscriber fell too far behind) makes it reload
 from the rows. Events queued together are handled together, so a burst costs one load; and the
 bell's loads of every subscription of the process are coalesced into a few statements
-(domain/live.py), so one commit notifying thousands of users does not cost thousands of queries.
+(domain/notifications/live.py), so one commit notifying thousands of users does not cost thousands of queries.
 """
 
 from __future__ import annotations
@@ -16,13 +16,12 @@ from collections import deque
 from datetime import timedelta
 from typing import Any, AsyncIterator
 
-from domain import live
-from domain.events import company_channel, user_channel
-from domain.models.invitations import Invitation
-from domain.models.notifications import Notification
-from domain.models.portfolio import DiscoveryRun
-from domain.throttle import now
-from portofoliu.pubsub import Gap
+from domain.invitations.models import Invitation
+from domain.kernel.clock import now
+from domain.kernel.events import Gap, company_channel, user_channel
+from domain.notifications import live
+from domain.notifications.models import Notification
+from domain.portfolio.models import DiscoveryRun
 
 log = logging.getLogger(__name__)
 

@@ -1,9 +1,9 @@
-"""Every minute: close invitations whose links have run out (see `domain.invitation_expiry`)."""
+"""Every minute: close invitations whose links have run out (see `domain.invitations.expiry`)."""
 
 from __future__ import annotations
 
-from domain.invitation_expiry import expire_overdue
-from domain.events import unit_of_work
+from domain.invitations.expiry import expire_overdue
+from domain.kernel.events import unit_of_work
 from jobs.locks import exclusive
 from jobs.scheduler import periodic
 

@@ -1,10 +1,10 @@
 """Every few minutes: remind clients of invitations they have not opened (days from
-`INVITATION_REMINDER_DAYS`, see `domain.invitation_reminders`)."""
+`INVITATION_REMINDER_DAYS`, see `domain.invitations.reminders`)."""
 
 from __future__ import annotations
 
-from domain.invitation_reminders import send_due_reminders
-from domain.events import unit_of_work
+from domain.invitations.reminders import send_due_reminders
+from domain.kernel.events import unit_of_work
 from jobs.locks import exclusive
 from jobs.scheduler import periodic
 

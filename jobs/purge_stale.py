@@ -5,10 +5,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from domain.models.accounts import Session, ThrottleEvent
-from domain.models.efactura import OAuthState
-from domain.models.portfolio import AgentPairing
-from domain.throttle import now
+from domain.accounts.models import Session
+from domain.efactura.models import OAuthState
+from domain.kernel.clock import now
+from domain.kernel.models import ThrottleEvent
+from domain.portfolio.models import AgentPairing
 from jobs.scheduler import periodic
 
 # Kept a while after they stop mattering, so support can still see what happened yesterday.

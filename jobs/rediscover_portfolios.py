@@ -9,11 +9,11 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-from domain.discovery import create_run
-from domain.models.companies import Company
-from domain.models.efactura import EfacturaIntegration, EfacturaStatus
-from domain.models.portfolio import DiscoveryRun
-from domain.throttle import now
+from domain.companies.models import Company
+from domain.efactura.models import EfacturaIntegration, EfacturaStatus
+from domain.kernel.clock import now
+from domain.portfolio.discovery import create_run
+from domain.portfolio.models import DiscoveryRun
 from jobs.locks import exclusive
 from jobs.scheduler import periodic
 

@@ -3,7 +3,7 @@ warn the person who authorized 14 days before the refresh token ends.
 
 Each integration is handled in its own transaction holding its row lock (`FOR UPDATE SKIP LOCKED`
 on PostgreSQL), so processes running this job at once share the work and never refresh one
-integration twice; the rules themselves live in `domain.efactura_tokens`.
+integration twice; the rules themselves live in `domain.efactura.tokens`.
 """
 
 from __future__ import annotations
@@ -13,12 +13,12 @@ from dataclasses import dataclass, field
 
 from tortoise.expressions import Q
 
-from domain import efactura_tokens
-from domain.efactura_tokens import EXPIRY_WARNING_BEFORE, RefreshOutcome
-from domain.events import unit_of_work
-from domain.models.efactura import EfacturaIntegration, EfacturaStatus
-from domain.throttle import now
-from domain.token_vault import TokenVault
+from domain.efactura import tokens as efactura_tokens
+from domain.efactura.models import EfacturaIntegration, EfacturaStatus
+from domain.efactura.token_vault import TokenVault
+from domain.efactura.tokens import EXPIRY_WARNING_BEFORE, RefreshOutcome
+from domain.kernel.clock import now
+from domain.kernel.events import unit_of_work
 from jobs.scheduler import periodic
 
 

@@ -32,8 +32,8 @@ from typing import Any
 from tortoise.expressions import Q
 from tortoise.transactions import in_transaction
 
-from domain.models.outbox import OutboxMessage, OutboxStatus
-from domain.throttle import now
+from domain.kernel.clock import now
+from domain.mail.models import OutboxMessage, OutboxStatus
 from jobs.scheduler import periodic
 from portofoliu.mail import MailRejected, MailUnavailable, OutgoingMail
 

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import logging
 from contextlib import asynccontextmanager
+from importlib.metadata import entry_points
 from pathlib import Path
 
 from starlette.applications import Starlette
@@ -15,7 +16,7 @@ from starlette.routing import Mount, Route, WebSocketRoute
 from tortoise.contrib.starlette import RegisterTortoise
 from tortoise.exceptions import BaseORMException
 
-from domain import events
+from domain.kernel import events
 from graph.schema import schema
 from portofoliu.db import apply_migrations, pending_migrations, tortoise_config
 from portofoliu.graphql_app import PortofoliuGraphQL
@@ -27,6 +28,20 @@ from portofoliu.settings import SANDBOX_MOUNT, Settings
 from portofoliu.web_client import WEB_DIST, WebClientFallback, built
 
 log = logging.getLogger(__name__)
+
+# What runs beside the API in a process with JOBS_ENABLED (the periodic jobs of `jobs/`) is found
+# through these entry points, which pyproject.toml declares: `jobs` stands above this shell in the
+# layering, so the shell never imports it. Each is `(services) -> runner` with `start()` and
+# `shutdown(wait=False)`.
+BACKGROUND_ENTRY_POINTS = "portofoliu.background"
+
+
+def background_starters() -> list:
+    starters = [entry.load() for entry in entry_points(group=BACKGROUND_ENTRY_POINTS)]
+    if not starters:
+        log.warning("JOBS_ENABLED is set but no background jobs are installed (entry points %r): "
+                    "install the package (pip install -e .) so its jobs register", BACKGROUND_ENTRY_POINTS)
+    return starters
 
 
 async def healthz(request: Request) -> JSONResponse:
@@ -85,17 +100,17 @@ def create_app(settings: Settings, *, self_url: str, migrate: bool | None = None
             events.set_publisher(services.publish)
             if services.discovery.options.resume_on_start:
                 await resume_discovery(services)
-            scheduler = None
+            running = []
             if settings.jobs_enabled:
-                from jobs.scheduler import build_scheduler
-
-                scheduler = build_scheduler(services)
-                scheduler.start()
+                for start_background in background_starters():
+                    runner = start_background(services)
+                    runner.start()
+                    running.append(runner)
             try:
                 yield
             finally:
-                if scheduler is not None:
-                    scheduler.shutdown(wait=False)
+                for runner in running:
+                    runner.shutdown(wait=False)
                 await services.discovery.stop()
                 events.set_publisher(None)
                 await services.broadcast.disconnect()
@@ -115,7 +130,8 @@ def create_app(settings: Settings, *, self_url: str, migrate: bool | None = None
 
         routes.append(Route("/_outbox", outbox_page, methods=["GET"]))
     if sandbox_mounted(settings):
-        from anaf.sandbox.app import SandboxConfig, create_sandbox_app
+        from anaf.sandbox.app import create_sandbox_app
+        from anaf.sandbox.state import SandboxConfig
 
         sandbox_config = sandbox_config or SandboxConfig()
         sandbox_config.oauth_client_id = settings.anaf_client_id

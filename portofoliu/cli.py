@@ -96,7 +96,8 @@ def sandbox_serve(host: str, port: int, redirect_uri: tuple[str, ...]) -> None:
     """Run the sandbox on its own port (its paths then start at /)."""
     import uvicorn
 
-    from anaf.sandbox.app import SandboxConfig, create_sandbox_app
+    from anaf.sandbox.app import create_sandbox_app
+    from anaf.sandbox.state import SandboxConfig
 
     settings = _settings()
     config = SandboxConfig(oauth_client_id=settings.anaf_client_id, oauth_client_secret=settings.anaf_client_secret,

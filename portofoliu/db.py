@@ -6,11 +6,11 @@ import os
 from typing import Any
 
 from tortoise import Tortoise
-from tortoise.migrations.api import migrate as tortoise_migrate
 from tortoise.connection import get_connection
+from tortoise.migrations.api import migrate as tortoise_migrate
 from tortoise.migrations.executor import MigrationExecutor
 
-from domain.models import MODEL_MODULES
+from domain import MODEL_MODULES
 
 MIGRATIONS_MODULE = "domain.migrations"
 

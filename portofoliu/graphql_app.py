@@ -14,7 +14,8 @@ from strawberry.exceptions import ConnectionRejectionError
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 
-from domain import accounts, throttle
+from domain.accounts import service as accounts
+from domain.kernel import clock
 from graph.context import Context, preferred_language
 from portofoliu.sockets import CLOSE_TOO_MANY, CLOSE_UNAUTHORIZED, LiveSocket
 
@@ -67,7 +68,7 @@ class LiveSocketHandler(BaseGraphQLTransportWSHandler):
         try:
             async with self.context.services.broadcast.subscribe(session_channel(session.id)) as events:
                 while await accounts.session_is_live(session.id):
-                    remaining = (session.expires_at - throttle.now()).total_seconds()
+                    remaining = (session.expires_at - clock.now()).total_seconds()
                     try:
                         await asyncio.wait_for(events.get(), timeout=max(remaining, 0.0))
                     except asyncio.TimeoutError:

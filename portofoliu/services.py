@@ -26,8 +26,9 @@ from anaf.limits import (
 )
 from anaf.oauth import OAuthClient
 from anaf.registry import RegistryClient
-from domain import efactura_status, token_vault
-from domain.token_vault import TokenVault
+from domain.efactura import status as efactura_status
+from domain.efactura import token_vault
+from domain.efactura.token_vault import TokenVault
 from portofoliu.mail import Mailer, build_mailer
 from portofoliu.settings import SANDBOX_MOUNT, Settings
 from portofoliu.sockets import LiveSockets
@@ -104,7 +105,7 @@ class Services:
     budget: EfacturaBudget
     broadcast: Any = None
     sockets: LiveSockets = field(default_factory=LiveSockets)
-    discovery: Any = None  # domain.discovery_runner.DiscoveryRunner, built once the clients exist
+    discovery: Any = None  # domain.portfolio.discovery_runner.DiscoveryRunner, built once the clients exist
     extra: dict[str, Any] = field(default_factory=dict)
 
     async def publish(self, channel: str, payload: dict[str, Any]) -> None:
@@ -129,7 +130,7 @@ class Services:
 
 
 def build_services(settings: Settings, *, self_url: str, http: httpx.AsyncClient | None = None, **overrides: Any) -> Services:
-    from domain.discovery_runner import DiscoveryRunner
+    from domain.portfolio.discovery_runner import DiscoveryRunner
 
     http = http or httpx.AsyncClient(timeout=httpx.Timeout(15.0, connect=5.0),
                                      limits=httpx.Limits(max_connections=50, max_keepalive_connections=10),

@@ -152,7 +152,7 @@ async def start_service(settings: Settings):
     """Start the whole service over real HTTP (any Settings field can be overridden)."""
     from anaf.efactura import EfacturaClient
     from anaf.registry import RegistryClient
-    from anaf.sandbox.app import SandboxConfig
+    from anaf.sandbox.state import SandboxConfig
     from portofoliu.app import create_app
 
     async with AsyncExitStack() as stack:

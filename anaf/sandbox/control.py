@@ -20,7 +20,7 @@ from anaf.sandbox.dataset import Holder, SandboxCompany
 from anaf.sandbox.faults import FaultConfig
 
 if TYPE_CHECKING:
-    from anaf.sandbox.app import SandboxState
+    from anaf.sandbox.state import SandboxState
 
 DEFAULT_LIMIT = 100
 MAX_LIMIT = 1000

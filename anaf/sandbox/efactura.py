@@ -37,7 +37,7 @@ from anaf.sandbox.faults import fault_middleware
 from anaf.sandbox.tokens import bearer_holder, unauthorized
 
 if TYPE_CHECKING:
-    from anaf.sandbox.app import SandboxState
+    from anaf.sandbox.state import SandboxState
 
 SERVICE = "efactura"
 PAGE_SIZE = 500

@@ -10,8 +10,8 @@ from __future__ import annotations
 import asyncio
 import random
 from collections import Counter
-from http import HTTPStatus
 from dataclasses import asdict, dataclass, fields
+from http import HTTPStatus
 from typing import TYPE_CHECKING, Any
 
 from starlette.middleware import Middleware
@@ -19,7 +19,7 @@ from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Receive, Scope, Send
 
 if TYPE_CHECKING:
-    from anaf.sandbox.app import SandboxState
+    from anaf.sandbox.state import SandboxState
 
 ALL_SERVICES = "*"
 

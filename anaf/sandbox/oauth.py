@@ -43,7 +43,7 @@ from anaf.sandbox.faults import fault_middleware
 from anaf.sandbox.tokens import bearer_holder, token_authority, unauthorized
 
 if TYPE_CHECKING:
-    from anaf.sandbox.app import SandboxState
+    from anaf.sandbox.state import SandboxState
 
 SERVICE = "oauth"
 AUTHORIZE_PARAMS = ("client_id", "redirect_uri", "response_type", "token_content_type", "state")

@@ -21,7 +21,7 @@ from anaf.sandbox.dataset import SandboxCompany
 from anaf.sandbox.faults import fault_middleware
 
 if TYPE_CHECKING:
-    from anaf.sandbox.app import SandboxState
+    from anaf.sandbox.state import SandboxState
 
 PATHS = ("/api/PlatitorTvaRest/v9/tva", "/PlatitorTvaRest/api/v8/ws/tva")
 

@@ -21,7 +21,7 @@ from starlette.responses import JSONResponse
 from anaf.sandbox.dataset import Holder
 
 if TYPE_CHECKING:
-    from anaf.sandbox.app import SandboxState
+    from anaf.sandbox.state import SandboxState
 
 ISSUER = "https://logincert.anaf.ro"
 ALGORITHM = "RS512"

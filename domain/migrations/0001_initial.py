@@ -1,16 +1,18 @@
-from tortoise import migrations
-from tortoise.migrations import operations as ops
 import functools
-from domain.models.companies import MemberRole, RegistryStatus
-from domain.models.efactura import EfacturaStatus
-from domain.models.invitations import CollaborationStatus, InvitationStatus
-from domain.models.notifications import NotificationKind
-from domain.models.outbox import OutboxStatus
-from domain.models.portfolio import DiscoveryStatus, PortfolioStatus
 from json import dumps, loads
+
+from tortoise import fields, migrations
 from tortoise.fields.base import OnDelete
-from tortoise import fields
 from tortoise.indexes import Index
+from tortoise.migrations import operations as ops
+
+from domain.companies.models import MemberRole, RegistryStatus
+from domain.efactura.models import EfacturaStatus
+from domain.invitations.models import CollaborationStatus, InvitationStatus
+from domain.mail.models import OutboxStatus
+from domain.notifications.models import NotificationKind
+from domain.portfolio.models import DiscoveryStatus, PortfolioStatus
+
 
 class Migration(migrations.Migration):
     initial = True

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from domain import accounts
+from domain.accounts import service as accounts
 from graph.context import Info
 from graph.schema.accounts import AuthPayload, SignUpInput, User
 from graph.schema.errors import returns_payload

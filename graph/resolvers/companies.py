@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import strawberry
 
-from domain import companies
-from domain.models.companies import Company as CompanyModel
+from domain.companies import service as companies
+from domain.companies.models import Company as CompanyModel
 from graph.context import Info
 from graph.schema.companies import Company, CompanyEdge, CompanyPayload, CompanyRelationship, CreateCompanyInput, RegistryCompany
 from graph.schema.errors import returns_payload

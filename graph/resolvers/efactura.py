@@ -4,10 +4,9 @@ from __future__ import annotations
 
 import strawberry
 
-from domain import efactura
+from domain.efactura import service as efactura
 from graph.context import Info
-from graph.schema.efactura import (EfacturaAuthorizationPayload, EfacturaIntegration, EfacturaIntegrationPayload,
-                                   SetupChecklist)
+from graph.schema.efactura import EfacturaAuthorizationPayload, EfacturaIntegration, EfacturaIntegrationPayload, SetupChecklist
 from graph.schema.errors import returns_payload
 
 

@@ -3,16 +3,30 @@ up or claims it, and answers the collaboration."""
 
 from __future__ import annotations
 
+from typing import AsyncGenerator
+
 import strawberry
 
-from domain import collaborations, invitation_links
-from domain import invitations as firm_invitations
+from domain.companies.service import require_member
+from domain.invitations import collaborations
+from domain.invitations import links as invitation_links
+from domain.invitations import service as firm_invitations
+from graph import streams
 from graph.context import Info
 from graph.resolvers.accounts import auth_payload
 from graph.schema.accounts import AuthPayload
 from graph.schema.errors import returns_payload, user_error
-from graph.schema.invitations import (AcceptInvitationSignUpInput, Invitation, InvitationConnection, InvitationEdge, InvitationInput,
-                                      InvitationPayload, InvitationPreview, InvitationStatus, SendInvitationsPayload)
+from graph.schema.invitations import (
+    AcceptInvitationSignUpInput,
+    Invitation,
+    InvitationConnection,
+    InvitationEdge,
+    InvitationInput,
+    InvitationPayload,
+    InvitationPreview,
+    InvitationStatus,
+    SendInvitationsPayload,
+)
 from graph.schema.pagination import PageInfo, decode_cursor, encode_cursor, page_size
 
 CURSOR = "invitation"
@@ -108,3 +122,11 @@ class Mutation:
         invitation = await collaborations.respond(actor=info.context.require_viewer(), invitation_id=invitation_id, accept=accept)
         return InvitationPayload(invitation=Invitation.of(invitation))
 
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(description="The firm's invitations, each time one changes (sent, accepted, declined, ...).")
+    async def invitation_updated(self, info: Info, company_id: strawberry.ID) -> AsyncGenerator[Invitation, None]:
+        membership = await require_member(info.context.require_viewer(), company_id)
+        async for invitation in streams.invitation_updates(info.context.services.broadcast, company_id=membership.company_id):
+            yield Invitation.of(invitation)

@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+from typing import AsyncGenerator
+
 import strawberry
 
-from domain import notification_feed, notifications
+from domain.kernel.errors import NotFound
+from domain.notifications import feed as notification_feed
+from domain.notifications import service as notifications
+from graph import streams
 from graph.context import Info
 from graph.schema.notifications import Notification, NotificationConnection, NotificationEdge
 from graph.schema.pagination import PageInfo, decode_cursor, encode_cursor, page_size
@@ -42,3 +47,34 @@ class Mutation:
     @strawberry.mutation(description="Mark every notification of the viewer read; returns how many changed.")
     async def mark_all_notifications_read(self, info: Info) -> int:
         return await notifications.mark_read(user_id=info.context.require_viewer().id)
+
+
+def cursor_id(value: strawberry.ID | None) -> int | None:
+    if value is None:
+        return None
+    try:
+        cursor = int(value)
+    except (TypeError, ValueError):
+        raise NotFound("No notification with that id.") from None
+    return max(cursor, 0)
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(description="The bell: every notification after `after` (omitted: from now), then new "
+                                         "ones as they happen; in id order, each once. Reconnect with the last id received.")
+    async def notification_added(self, info: Info, after: strawberry.ID | None = None) -> AsyncGenerator[Notification, None]:
+        viewer = info.context.require_viewer()
+        stream = streams.notifications(info.context.services.broadcast, user_id=viewer.id, after_id=cursor_id(after))
+        async for row in stream:
+            # The row comes with its company and invitation (with the invitation's companies) loaded.
+            invitations = {row.invitation_id: row.invitation} if row.invitation_id else {}
+            companies = {row.company_id: row.company} if row.company_id else {}
+            yield Notification.of(row, invitations, companies)
+
+    @strawberry.subscription(description="The number of unread notifications now, then each time it changes "
+                                         "(a notification arrives, or some are marked read).")
+    async def unread_notification_count_changed(self, info: Info) -> AsyncGenerator[int, None]:
+        viewer = info.context.require_viewer()
+        async for count in streams.unread_counts(info.context.services.broadcast, user_id=viewer.id):
+            yield count

@@ -2,10 +2,15 @@
 
 from __future__ import annotations
 
+from typing import AsyncGenerator
+
 import strawberry
 
-from domain import discovery, portfolio, spv_rights
-from domain.models.portfolio import PortfolioStatus as DomainPortfolioStatus
+from domain.companies.service import require_member
+from domain.portfolio import discovery, spv_rights
+from domain.portfolio import service as portfolio
+from domain.portfolio.models import PortfolioStatus as DomainPortfolioStatus
+from graph import streams
 from graph.context import Info
 from graph.schema.errors import returns_payload, user_error
 from graph.schema.portfolio import (
@@ -68,3 +73,12 @@ class Mutation:
                                                         server_url=settings.app_url,
                                                         spv_url=settings.anaf_spv_url)
         return AgentPairingPayload(pairing=AgentPairing.of(pairing))
+
+
+@strawberry.type
+class Subscription:
+    @strawberry.subscription(description="The firm's latest discovery run now (if any), then each time it progresses.")
+    async def discovery_progress(self, info: Info, company_id: strawberry.ID) -> AsyncGenerator[DiscoveryRun, None]:
+        membership = await require_member(info.context.require_viewer(), company_id)
+        async for run in streams.discovery_runs(info.context.services.broadcast, company_id=membership.company_id):
+            yield DiscoveryRun.of(run)

@@ -6,7 +6,7 @@ import strawberry
 from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.tools import merge_types
 
-from graph.resolvers import accounts, companies, efactura, invitations, notifications, portfolio, subscriptions
+from graph.resolvers import accounts, companies, efactura, invitations, notifications, portfolio
 from graph.schema.errors import ApiErrors
 
 MAX_DEPTH = 10
@@ -16,7 +16,7 @@ MAX_ALIASES = 30
 QUERIES = (accounts.Query, companies.Query, efactura.Query, invitations.Query, notifications.Query, portfolio.Query)
 MUTATIONS = (accounts.Mutation, companies.Mutation, efactura.Mutation, invitations.Mutation, notifications.Mutation,
              portfolio.Mutation)
-SUBSCRIPTIONS: tuple[type, ...] = (subscriptions.Subscription,)
+SUBSCRIPTIONS: tuple[type, ...] = (notifications.Subscription, portfolio.Subscription, invitations.Subscription)
 
 Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)

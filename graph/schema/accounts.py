@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import strawberry
 
-from domain.models.accounts import User as UserModel
+from domain.accounts.models import User as UserModel
 from graph.schema.errors import UserError
 
 

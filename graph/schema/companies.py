@@ -6,8 +6,8 @@ from datetime import datetime
 
 import strawberry
 
-from domain.companies import CompanyLink, Relationship
-from domain.models.companies import Company as CompanyModel
+from domain.companies.models import Company as CompanyModel
+from domain.companies.service import CompanyLink, Relationship
 from graph.schema.efactura import EfacturaIntegration, integration_loader
 from graph.schema.errors import UserError
 

@@ -8,10 +8,10 @@ from typing import TYPE_CHECKING
 import strawberry
 from strawberry.dataloader import DataLoader
 
-from domain import efactura
-from domain.models.companies import Membership
-from domain.models.efactura import EfacturaIntegration as IntegrationModel
-from domain.models.efactura import EfacturaStatus as DomainEfacturaStatus
+from domain.companies.models import Membership
+from domain.efactura import service as efactura
+from domain.efactura.models import EfacturaIntegration as IntegrationModel
+from domain.efactura.models import EfacturaStatus as DomainEfacturaStatus
 from graph.schema.accounts import User
 from graph.schema.errors import UserError, user_error
 

@@ -10,8 +10,8 @@ import strawberry
 from graphql import GraphQLError
 from strawberry.extensions import MaskErrors
 
-from domain.errors import AccessError, DomainError, DomainErrors
-from domain.errors import ErrorCode as DomainErrorCode
+from domain.kernel.errors import AccessError, DomainError, DomainErrors
+from domain.kernel.errors import ErrorCode as DomainErrorCode
 
 log = logging.getLogger("portofoliu.graphql")
 

@@ -7,11 +7,11 @@ from datetime import datetime
 import strawberry
 from strawberry.dataloader import DataLoader
 
-from domain import invitations as domain_invitations
-from domain.invitation_links import Preview
-from domain.invitation_state import effective_status
-from domain.models.invitations import Invitation as InvitationModel
-from domain.models.invitations import InvitationStatus as DomainInvitationStatus
+from domain.invitations import service as domain_invitations
+from domain.invitations.links import Preview
+from domain.invitations.models import Invitation as InvitationModel
+from domain.invitations.models import InvitationStatus as DomainInvitationStatus
+from domain.invitations.state import effective_status
 from graph.context import Info
 from graph.schema.accounts import User
 from graph.schema.companies import Company

@@ -6,10 +6,10 @@ from datetime import datetime
 
 import strawberry
 
-from domain.models.companies import Company as CompanyModel
-from domain.models.invitations import Invitation as InvitationModel
-from domain.models.notifications import Notification as NotificationModel
-from domain.models.notifications import NotificationKind as DomainNotificationKind
+from domain.companies.models import Company as CompanyModel
+from domain.invitations.models import Invitation as InvitationModel
+from domain.notifications.models import Notification as NotificationModel
+from domain.notifications.models import NotificationKind as DomainNotificationKind
 from graph.schema.companies import Company
 from graph.schema.invitations import Invitation
 from graph.schema.pagination import PageInfo

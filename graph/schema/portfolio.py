@@ -6,20 +6,41 @@ from datetime import datetime
 
 import strawberry
 
-from domain.models.portfolio import PortfolioEntry as PortfolioEntryModel
-from domain.models.portfolio import PortfolioStatus as DomainPortfolioStatus
-from domain.models.portfolio import RightsSource as DomainRightsSource
-from domain.portfolio import PortfolioPage
-from domain.portfolio import PortfolioSummary as DomainSummary
-from domain.spv_rights import AgentPairingCode
+from domain.portfolio.models import DiscoveryRun as DiscoveryRunModel
+from domain.portfolio.models import DiscoveryStatus as DiscoveryStatusEnum
+from domain.portfolio.models import PortfolioEntry as PortfolioEntryModel
+from domain.portfolio.models import PortfolioStatus as DomainPortfolioStatus
+from domain.portfolio.models import RightsSource as DomainRightsSource
+from domain.portfolio.service import PortfolioPage
+from domain.portfolio.service import PortfolioSummary as DomainSummary
+from domain.portfolio.spv_rights import AgentPairingCode
 from graph.schema.companies import Company
-from graph.schema.discovery import DiscoveryRun
 from graph.schema.errors import UserError
 from graph.schema.invitations import Invitation
 from graph.schema.pagination import PageInfo
 
 PortfolioStatus = strawberry.enum(DomainPortfolioStatus, name="PortfolioStatus")
 RightsSource = strawberry.enum(DomainRightsSource, name="RightsSource")
+DiscoveryStatus = strawberry.enum(DiscoveryStatusEnum, name="DiscoveryStatus")
+
+
+@strawberry.type
+class DiscoveryRun:
+    id: strawberry.ID
+    status: DiscoveryStatus
+    total: int
+    checked: int
+    found: int
+    new_count: int
+    started_at: datetime
+    finished_at: datetime | None
+    error: str | None
+
+    @staticmethod
+    def of(row: DiscoveryRunModel) -> "DiscoveryRun":
+        return DiscoveryRun(id=strawberry.ID(str(row.id)), status=row.status, total=row.total, checked=row.checked,
+                            found=row.found, new_count=row.new_count, started_at=row.started_at,
+                            finished_at=row.finished_at, error=row.error)
 
 
 @strawberry.type

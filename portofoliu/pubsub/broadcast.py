@@ -24,19 +24,11 @@ from broadcaster import Broadcast, Event
 from broadcaster._backends.base import BroadcastBackend
 from broadcaster._base import Subscriber
 
+from domain.kernel.events import Gap
+
 log = logging.getLogger(__name__)
 
 DEFAULT_QUEUE_SIZE = 256
-
-
-class Gap(Event):
-    """Events may have been lost on this channel (backend reconnect or a full queue): reload."""
-
-    def __init__(self, channel: str = "*") -> None:
-        super().__init__(channel=channel, message="")
-
-    def __repr__(self) -> str:
-        return f"Gap(channel={self.channel!r})"
 
 
 def offer(queue: asyncio.Queue, event: Event) -> bool:

@@ -2,7 +2,7 @@
 
 Body: {"statement": base64, "signature": base64, "certificate": PEM, "algorithm": "RSA-PSS-SHA256"}.
 Answer: 200 {"accepted": true, "companies": N, "persons": M, "discoveryRunId": id} or 4xx
-{"error": {"code", "message"}}. The rules live in `domain.spv_rights`.
+{"error": {"code", "message"}}. The rules live in `domain.portfolio.spv_rights`.
 """
 
 from __future__ import annotations
@@ -10,7 +10,7 @@ from __future__ import annotations
 from starlette.requests import Request
 from starlette.responses import JSONResponse
 
-from domain.spv_rights import StatementRejected, accept_statement
+from domain.portfolio.spv_rights import StatementRejected, accept_statement
 
 AGENT_STATEMENTS_PATH = "/agent/statements"
 MAX_BODY_BYTES = 2 * 1024 * 1024  # a statement for thousands of CUIs is well under this

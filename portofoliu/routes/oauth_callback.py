@@ -15,8 +15,8 @@ from urllib.parse import urlencode
 from starlette.requests import Request
 from starlette.responses import RedirectResponse
 
-from domain import efactura
-from domain.errors import DomainError, DomainErrors, ErrorCode
+from domain.efactura import service as efactura
+from domain.kernel.errors import DomainError, DomainErrors, ErrorCode
 
 log = logging.getLogger(__name__)
 

@@ -8,8 +8,8 @@ from jinja2 import Environment, PackageLoader, select_autoescape
 from starlette.requests import Request
 from starlette.responses import HTMLResponse
 
-from domain import outbox
-from domain.mail_format import format_datetime
+from domain.mail import outbox
+from domain.mail.format import format_datetime
 
 _env = Environment(loader=PackageLoader("portofoliu.routes", "templates"), autoescape=select_autoescape(["html"]))
 _env.filters["datetime"] = lambda value: format_datetime(value, "en") if value else ""

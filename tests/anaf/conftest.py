@@ -7,7 +7,8 @@ from dataclasses import dataclass
 import httpx
 import pytest
 
-from anaf.sandbox.app import SandboxConfig, SandboxState, create_sandbox_app
+from anaf.sandbox.app import create_sandbox_app
+from anaf.sandbox.state import SandboxConfig, SandboxState
 from tests.support.servers import serve
 
 # Short enough to keep tests fast, long enough to tell spaced requests from bursts.

@@ -38,7 +38,7 @@ async def test_email_unique_case_insensitively(service):
     ("name", "   ", "INVALID_INPUT"),
 ])
 async def test_bad_sign_up_input_is_coded_and_writes_nothing(service, db, field, value, code):
-    from domain.models.accounts import User
+    from domain.accounts.models import User
 
     args = {"email": "x@example.ro", "password": "corect-horse-7", "name": "X Y", "phone": "0722123456", field: value}
     result = await sign_up(service.client(), **args)
@@ -84,7 +84,7 @@ async def test_repeated_failures_are_throttled_even_with_the_right_password(serv
 async def test_expired_session_is_unauthenticated(service, db):
     from datetime import datetime, timedelta, timezone
 
-    from domain.models.accounts import Session
+    from domain.accounts.models import Session
 
     token = (await sign_up(service.client()))["token"]
     await Session.all().update(expires_at=datetime.now(timezone.utc) - timedelta(seconds=1))

@@ -33,7 +33,7 @@ async def test_registry_lookup_accepts_ro_prefix_and_spaces(service):
 
 @pytest.mark.parametrize("raw,code", [("12345678", "INVALID_CUI"), ("RO18547291", "INVALID_CUI"), ("abc", "INVALID_CUI"), ("", "INVALID_CUI")])
 async def test_bad_cui_is_coded_and_writes_nothing(service, db, raw, code):
-    from domain.models.companies import Company
+    from domain.companies.models import Company
 
     token, _ = await api_user(service)
     result = (await service.client(token).execute(CREATE_COMPANY, input={"cui": raw}))["createCompany"]
@@ -61,7 +61,7 @@ async def test_duplicate_company_does_not_reveal_owner(service):
 
 async def test_registry_down_gives_anaf_unavailable_and_writes_nothing(service, db):
     from anaf.sandbox.faults import FaultConfig
-    from domain.models.companies import Company
+    from domain.companies.models import Company
 
     token, _ = await api_user(service)
     service.sandbox.faults["registry"] = FaultConfig(error_rate=1.0, error_status=503)

@@ -8,7 +8,13 @@ import pytest
 from anaf.sandbox.faults import FaultConfig
 from portofoliu.settings import SANDBOX_MOUNT
 from tests.support.discovery import (
-    ADD, START, accounting_firm, all_entries, discover, finished_run, start_discovery,
+    ADD,
+    START,
+    accounting_firm,
+    all_entries,
+    discover,
+    finished_run,
+    start_discovery,
 )
 from tests.support.factories import holder, sandbox_company
 
@@ -26,7 +32,7 @@ async def sandbox_control(service, method: str, path: str, body: dict) -> dict:
 
 
 async def test_small_portfolio_discovered_with_registry_names_and_notified(service, db):
-    from domain.models.notifications import Notification
+    from domain.notifications.models import Notification
 
     token, firm = await accounting_firm(service)
     started = await start_discovery(service, token, firm["id"])
@@ -49,7 +55,7 @@ async def test_small_portfolio_discovered_with_registry_names_and_notified(servi
 
 
 async def test_rediscovery_is_idempotent(service, db):
-    from domain.models.portfolio import PortfolioEntry
+    from domain.portfolio.models import PortfolioEntry
 
     token, firm = await accounting_firm(service)
     first = await discover(service, token, firm["id"])
@@ -65,7 +71,7 @@ async def test_rediscovery_is_idempotent(service, db):
     (True, False, "EFACTURA_NOT_AUTHORIZED"),
 ])
 async def test_discovery_needs_the_prerequisites(service, db, accounting, authorize, code):
-    from domain.models.portfolio import DiscoveryRun
+    from domain.portfolio.models import DiscoveryRun
 
     token, firm = await accounting_firm(service, accounting=accounting, authorize=authorize)
     result = (await service.client(token).execute(START, id=firm["id"]))["startPortfolioDiscovery"]
@@ -101,7 +107,7 @@ async def test_rights_withdrawn_at_run_time_are_flagged_on_rediscovery(service, 
 
 
 async def test_hand_added_cuis_are_verified_at_anaf(service, db):
-    from domain.models.portfolio import PortfolioEntry
+    from domain.portfolio.models import PortfolioEntry
 
     token, firm = await accounting_firm(service)
     mine = sorted(clients_of("small"))[0]
@@ -119,7 +125,7 @@ async def test_hand_added_cuis_are_verified_at_anaf(service, db):
 
 
 async def test_hand_added_cui_when_anaf_is_down_writes_nothing(service, db):
-    from domain.models.portfolio import PortfolioEntry
+    from domain.portfolio.models import PortfolioEntry
 
     token, firm = await accounting_firm(service)
     service.sandbox.faults["efactura"] = FaultConfig(error_rate=1.0, error_status=503)
@@ -152,7 +158,7 @@ async def test_anaf_down_mid_run_ends_partial_then_a_new_run_finishes(service, d
 
 
 async def test_slow_anaf_and_429s_are_waited_out(start_service, db):
-    from anaf.sandbox.app import SandboxConfig
+    from anaf.sandbox.state import SandboxConfig
 
     # Five calls a second at most: probing ten CUIs meets 429s, which are backed off and retried.
     service = await start_service(sandbox_config=SandboxConfig(registry_min_interval=0.0, efactura_cui_field="echo"),
@@ -171,7 +177,7 @@ async def test_slow_anaf_and_429s_are_waited_out(start_service, db):
 
 
 async def test_daily_quota_leaves_a_partial_run(start_service, db):
-    from anaf.sandbox.app import SandboxConfig
+    from anaf.sandbox.state import SandboxConfig
 
     service = await start_service(sandbox_config=SandboxConfig(registry_min_interval=0.0, efactura_cui_field="echo",
                                                                efactura_per_day_per_cui=1))

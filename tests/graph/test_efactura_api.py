@@ -9,12 +9,23 @@ import httpx
 import pytest
 
 from anaf.oauth import OAuthClient
-from anaf.sandbox.app import SandboxConfig
 from anaf.sandbox.faults import FaultConfig
-from domain.models.efactura import EfacturaIntegration, EfacturaStatus, OAuthState
-from domain.models.notifications import Notification, NotificationKind
-from tests.support.efactura import (CHECKLIST, COMPLETE, DISCONNECT, INTEGRATION, START, firm, follow_to_callback, landing,
-                                    pick_certificate, query_of, start)
+from anaf.sandbox.state import SandboxConfig
+from domain.efactura.models import EfacturaIntegration, EfacturaStatus, OAuthState
+from domain.notifications.models import Notification, NotificationKind
+from tests.support.efactura import (
+    CHECKLIST,
+    COMPLETE,
+    DISCONNECT,
+    INTEGRATION,
+    START,
+    firm,
+    follow_to_callback,
+    landing,
+    pick_certificate,
+    query_of,
+    start,
+)
 from tests.support.factories import api_user, holder
 from tests.support.graphql import GraphQLError
 
@@ -58,8 +69,8 @@ async def test_whole_flow_start_authorize_callback_active(service, db, http):
 
 
 async def test_stored_tokens_are_unreadable_without_the_key_and_work_with_it(service, db, http):
-    from domain.efactura_tokens import access_token_for
-    from domain.token_vault import TokenVault, VaultError
+    from domain.efactura.token_vault import TokenVault, VaultError
+    from domain.efactura.tokens import access_token_for
 
     f = await firm(service)
     await follow_to_callback(http, service, await pick_certificate(http, await start(service, f.token, f.id)))
@@ -110,7 +121,7 @@ async def test_bad_states_at_the_callback_change_nothing(service, db, http):
 async def test_expired_state_is_refused(service, db, http):
     from datetime import timedelta
 
-    from domain.throttle import now
+    from domain.kernel.clock import now
 
     f = await firm(service)
     location = await pick_certificate(http, await start(service, f.token, f.id))
@@ -178,7 +189,7 @@ async def test_anaf_slow_during_exchange_is_unavailable(service, db, http):
 async def test_refusal_at_anaf_is_an_error_with_what_to_do(service, db, http, choice, fragment):
     token, user = await api_user(service)
     client = service.client(token, lang="en")
-    from domain.models.accounts import User
+    from domain.accounts.models import User
 
     # lastError is written in the authorizing person's language: English for this one.
     await User.filter(id=int(user["id"])).update(locale="en")
@@ -218,7 +229,7 @@ async def test_disconnect_forgets_tokens_and_voids_pending_links(service, db, ht
 
 
 async def test_only_managers_act_and_strangers_see_nothing(service, db):
-    from domain.models.companies import MemberRole, Membership
+    from domain.companies.models import MemberRole, Membership
 
     f = await firm(service)
     stranger, _ = await api_user(service)
@@ -239,9 +250,9 @@ async def test_only_managers_act_and_strangers_see_nothing(service, db):
 
 
 async def test_checklist_says_what_to_do(service, db):
-    from domain.efactura import require_ready_for_portfolio
-    from domain.errors import DomainErrors
-    from domain.models.companies import Company
+    from domain.companies.models import Company
+    from domain.efactura.service import require_ready_for_portfolio
+    from domain.kernel.errors import DomainErrors
 
     f = await firm(service, accounting=False)
     checklist = (await service.client(f.token, lang="ro").execute(CHECKLIST, id=f.id))["setupChecklist"]

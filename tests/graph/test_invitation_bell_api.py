@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 
-from domain.models.notifications import Notification
+from domain.notifications.models import Notification
 from tests.support.bell import NOTIFICATION_ADDED
 from tests.support.factories import api_user
 from tests.support.graphql import GraphQLError

@@ -48,8 +48,8 @@ async def test_invite_sign_up_accept_through_real_email(start_service, smtp_serv
 
 
 async def test_short_ttl_expires_and_the_firm_gets_one_grouped_notification(start_service, db):
-    from domain.models.invitations import Invitation
-    from domain.models.notifications import Notification
+    from domain.invitations.models import Invitation
+    from domain.notifications.models import Notification
 
     service = await start_service(invitation_ttl_seconds=1)
     firm = await ready_firm(service, count=3)
@@ -67,7 +67,7 @@ async def test_short_ttl_expires_and_the_firm_gets_one_grouped_notification(star
 
 
 async def test_reminders_before_expiry_only_for_unopened_invitations(start_service, smtp_server, db):
-    from domain.models.invitations import Invitation
+    from domain.invitations.models import Invitation
 
     service = await start_service(smtp_url=smtp_server.url)
     firm = await ready_firm(service, count=3)

@@ -5,8 +5,7 @@ import pytest
 
 from tests.support.factories import api_company, api_user, sandbox_company
 from tests.support.graphql import GraphQLError
-from tests.support.invitations import (CLAIM, COMPANIES, PREVIEW, REQUESTS, RESPOND, REVOKE, SIGN_UP, link_token, ready_firm, row,
-                                       send)
+from tests.support.invitations import CLAIM, COMPANIES, PREVIEW, REQUESTS, RESPOND, REVOKE, SIGN_UP, link_token, ready_firm, row, send
 
 
 async def invite(service, firm, n=0, **overrides):
@@ -15,8 +14,8 @@ async def invite(service, firm, n=0, **overrides):
 
 
 async def test_sign_up_from_the_link_then_accept(service, db):
-    from domain.models.notifications import Notification
-    from domain.models.portfolio import PortfolioEntry
+    from domain.notifications.models import Notification
+    from domain.portfolio.models import PortfolioEntry
 
     firm = await ready_firm(service)
     sent, token = await invite(service, firm)
@@ -67,7 +66,7 @@ async def test_sign_up_from_the_link_then_accept(service, db):
 
 
 async def test_decline(service, db):
-    from domain.models.outbox import OutboxMessage
+    from domain.mail.models import OutboxMessage
 
     firm = await ready_firm(service)
     sent, token = await invite(service, firm)
@@ -119,8 +118,8 @@ async def test_claim_with_an_existing_account(service, db):
 
 
 async def test_company_already_on_the_platform_asks_its_owners(service, db):
-    from domain.models.companies import Membership
-    from domain.models.outbox import OutboxMessage
+    from domain.companies.models import Membership
+    from domain.mail.models import OutboxMessage
 
     firm = await ready_firm(service)
     owner_token, owner = await api_user(service, name="Proprietar Existent")
@@ -148,7 +147,7 @@ async def test_company_already_on_the_platform_asks_its_owners(service, db):
 async def test_answers_after_revoke_or_expiry_are_refused(service, db):
     from datetime import timedelta
 
-    from domain.models.invitations import Invitation
+    from domain.invitations.models import Invitation
 
     firm = await ready_firm(service)
     results = {}
@@ -169,7 +168,7 @@ async def test_answers_after_revoke_or_expiry_are_refused(service, db):
 async def test_expired_link_cannot_sign_up_even_before_the_job(service, db):
     from datetime import timedelta
 
-    from domain.models.invitations import Invitation
+    from domain.invitations.models import Invitation
 
     firm = await ready_firm(service)
     sent, token = await invite(service, firm)

@@ -11,7 +11,7 @@ pytestmark = pytest.mark.postgres
 
 
 async def test_concurrent_accepts_make_one_collaboration(service, db):
-    from domain.models.invitations import Collaboration
+    from domain.invitations.models import Collaboration
 
     firm = await ready_firm(service)
     sent = (await send(service, firm, [row(firm.cuis[0])]))["invitations"][0]
@@ -24,8 +24,8 @@ async def test_concurrent_accepts_make_one_collaboration(service, db):
 
 
 async def test_concurrent_sends_invite_once(service, db):
-    from domain.models.invitations import Invitation
-    from domain.models.outbox import OutboxMessage
+    from domain.invitations.models import Invitation
+    from domain.mail.models import OutboxMessage
 
     firm = await ready_firm(service)
     results = await asyncio.gather(*(send(service, firm, [row(firm.cuis[0], n)]) for n in range(5)))

@@ -9,9 +9,9 @@ from tests.support.invitations import LIST, RESEND, REVOKE, add_to_portfolio, li
 
 
 async def test_send_valid_rows_and_report_every_bad_one(service, db):
-    from domain.models.invitations import Invitation, InvitationEvent
-    from domain.models.outbox import OutboxMessage
-    from domain.models.portfolio import PortfolioEntry
+    from domain.invitations.models import Invitation, InvitationEvent
+    from domain.mail.models import OutboxMessage
+    from domain.portfolio.models import PortfolioEntry
 
     firm = await ready_firm(service, count=6)
     c = firm.cuis
@@ -64,7 +64,7 @@ async def test_romanian_messages(service, db):
 
 
 async def test_prerequisites_and_limits(service, db):
-    from domain.models.invitations import Invitation
+    from domain.invitations.models import Invitation
 
     token, _ = await api_user(service)
     company = await api_company(service, token, holder("small").firm_cui)
@@ -91,8 +91,8 @@ async def test_prerequisites_and_limits(service, db):
 
 
 async def test_one_open_invitation_per_company_and_none_for_a_client(service, db):
-    from domain.models.companies import Company
-    from domain.models.invitations import Collaboration
+    from domain.companies.models import Company
+    from domain.invitations.models import Collaboration
 
     firm = await ready_firm(service)
     c = firm.cuis
@@ -106,7 +106,7 @@ async def test_one_open_invitation_per_company_and_none_for_a_client(service, db
 
 
 async def test_idempotency_key_returns_the_first_answer_and_sends_nothing_twice(service, db):
-    from domain.models.outbox import OutboxMessage
+    from domain.mail.models import OutboxMessage
 
     firm = await ready_firm(service)
     rows = [row(firm.cuis[0]), row(firm.cuis[1], email="bad")]
@@ -120,7 +120,7 @@ async def test_idempotency_key_returns_the_first_answer_and_sends_nothing_twice(
 
 
 async def test_resend_gives_a_new_link_and_restarts_expiry_a_few_times_an_hour(service, db):
-    from domain.models.invitations import Invitation
+    from domain.invitations.models import Invitation
     from tests.support.invitations import PREVIEW
 
     firm = await ready_firm(service)
@@ -143,7 +143,7 @@ async def test_resend_gives_a_new_link_and_restarts_expiry_a_few_times_an_hour(s
 
 
 async def test_revoke_kills_the_link_and_frees_the_company(service, db):
-    from domain.models.portfolio import PortfolioEntry
+    from domain.portfolio.models import PortfolioEntry
     from tests.support.invitations import PREVIEW
 
     firm = await ready_firm(service)

@@ -9,14 +9,14 @@ from datetime import timedelta
 import pytest
 
 from bench.sql_statements import counting_statements
-from domain.accounts import open_session
-from domain.events import company_channel, emit, unit_of_work
-from domain.models.accounts import User
-from domain.models.invitations import Invitation
-from domain.models.notifications import NotificationKind
-from domain.models.portfolio import DiscoveryRun, DiscoveryStatus
-from domain.notifications import Text, mark_read, notify
-from domain.throttle import now
+from domain.accounts.models import User
+from domain.accounts.service import open_session
+from domain.invitations.models import Invitation
+from domain.kernel.clock import now
+from domain.kernel.events import company_channel, emit, unit_of_work
+from domain.notifications.models import NotificationKind
+from domain.notifications.service import Text, mark_read, notify
+from domain.portfolio.models import DiscoveryRun, DiscoveryStatus
 from tests.support.bell import NOTIFICATION_ADDED, UNREAD_COUNT, ring
 from tests.support.factories import api_company, api_user, holder
 from tests.support.ws import ConnectionRejected, SubscriptionError, WsClient

@@ -1,8 +1,9 @@
 from datetime import timedelta
 
-from domain import accounts
-from domain.models.accounts import Session, ThrottleEvent, User
-from domain.throttle import now
+from domain.accounts import service as accounts
+from domain.accounts.models import Session, User
+from domain.kernel.clock import now
+from domain.kernel.models import ThrottleEvent
 from jobs.purge_stale import purge_stale
 
 

@@ -9,7 +9,7 @@ from tests.support.factories import holder
 
 
 async def test_job_starts_runs_only_for_due_authorized_firms(service, db):
-    from domain.models.portfolio import DiscoveryRun
+    from domain.portfolio.models import DiscoveryRun
 
     token, firm = await accounting_firm(service)
     other, _ = await accounting_firm(service, "medium", authorize=False)
@@ -22,7 +22,7 @@ async def test_job_starts_runs_only_for_due_authorized_firms(service, db):
 
 
 async def test_a_run_cut_by_a_restart_resumes_from_its_state(start_service, db):
-    from domain.models.portfolio import DiscoveryRun
+    from domain.portfolio.models import DiscoveryRun
 
     first = await start_service()
     token, firm = await accounting_firm(first, "medium")

@@ -10,14 +10,14 @@ import httpx
 import pytest
 
 from anaf.oauth import OAuthGrantError
-from anaf.sandbox.app import SandboxConfig
 from anaf.sandbox.faults import FaultConfig
-from domain.efactura_tokens import RefreshOutcome, access_token_for, open_token
-from domain.errors import DomainError
-from domain.models.efactura import EfacturaIntegration, EfacturaStatus
-from domain.models.notifications import Notification
-from domain.models.outbox import OutboxMessage
-from domain.throttle import now
+from anaf.sandbox.state import SandboxConfig
+from domain.efactura.models import EfacturaIntegration, EfacturaStatus
+from domain.efactura.tokens import RefreshOutcome, access_token_for, open_token
+from domain.kernel.clock import now
+from domain.kernel.errors import DomainError
+from domain.mail.models import OutboxMessage
+from domain.notifications.models import Notification
 from jobs.refresh_efactura_tokens import refresh_tokens
 from tests.support.efactura import authorize, firm, landing
 

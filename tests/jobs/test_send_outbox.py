@@ -11,10 +11,10 @@ from types import SimpleNamespace
 import httpx
 import pytest
 
-from domain.events import unit_of_work
-from domain.models.outbox import OutboxMessage, OutboxStatus
-from domain.outbox import enqueue
-from domain.throttle import now
+from domain.kernel.clock import now
+from domain.kernel.events import unit_of_work
+from domain.mail.models import OutboxMessage, OutboxStatus
+from domain.mail.outbox import enqueue
 from jobs.send_outbox import MAX_ATTEMPTS, send_pending
 from portofoliu.app import outbox_page_mounted
 from portofoliu.mail import LogMailer, SmtpConfig, SmtpMailer
@@ -227,3 +227,18 @@ def test_the_outbox_page_is_only_mounted_without_real_mail():
     production = Settings(database_url="postgres://db.example/portofoliu", smtp_url="smtp://mail.example:587", anaf_mode="production")
     assert not outbox_page_mounted(production)
     assert outbox_page_mounted(Settings(database_url="postgres://db.example/portofoliu"))  # sandbox, no SMTP
+
+
+async def test_a_process_with_jobs_enabled_runs_them_by_itself(start_service, db):
+    """The app shell starts the scheduler it finds through the `portofoliu.background` entry points."""
+    service = await start_service(jobs_enabled=True)
+    async with unit_of_work():
+        message = await enqueue(kind="invitation", to="client@example.ro", locale="ro", template="invitation",
+                                context=context(), link="http://app.test/invite/x")
+    for _ in range(100):
+        await message.refresh_from_db()
+        if message.status is OutboxStatus.LOGGED:
+            break
+        await asyncio.sleep(0.1)
+    assert message.status is OutboxStatus.LOGGED
+    await service.stop()

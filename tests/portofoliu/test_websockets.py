@@ -7,7 +7,7 @@ from dataclasses import replace
 import pytest
 from websockets.exceptions import InvalidStatus
 
-from domain import accounts
+from domain.accounts import service as accounts
 from portofoliu.app import create_app
 from portofoliu.server import Server
 from tests.support.bell import NOTIFICATION_ADDED

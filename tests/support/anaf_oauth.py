@@ -7,7 +7,7 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 
 from anaf.oauth import OAuthClient, TokenPair
-from anaf.sandbox.app import SandboxConfig
+from anaf.sandbox.state import SandboxConfig
 
 REDIRECT_URI = SandboxConfig().oauth_redirect_uris[0]
 

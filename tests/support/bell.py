@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-from domain.events import unit_of_work
-from domain.models.notifications import NotificationKind
-from domain.notifications import Text, notify
+from domain.kernel.events import unit_of_work
+from domain.notifications.models import NotificationKind
+from domain.notifications.service import Text, notify
 
 NOTIFICATION_ADDED = """subscription($after: ID) { notificationAdded(after: $after) { id kind title body readAt company { id } } }"""
 UNREAD_COUNT = """subscription { unreadNotificationCountChanged }"""

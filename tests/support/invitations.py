@@ -49,13 +49,13 @@ def row(cui: str, n: int = 0, **overrides) -> dict:
 
 
 async def make_ready(company_id: int | str, *, active: bool = True) -> None:
-    from domain.models.efactura import EfacturaIntegration, EfacturaStatus
+    from domain.efactura.models import EfacturaIntegration, EfacturaStatus
 
     await EfacturaIntegration.create(company_id=int(company_id), status=EfacturaStatus.ACTIVE if active else EfacturaStatus.PENDING)
 
 
 async def add_to_portfolio(company_id: int | str, cuis: list[str]) -> None:
-    from domain.models.portfolio import PortfolioEntry
+    from domain.portfolio.models import PortfolioEntry
 
     companies = get_dataset().companies
     await PortfolioEntry.bulk_create([PortfolioEntry(firm_id=int(company_id), cui=c, name=companies[c].name.upper() if c in companies else f"FIRMA {c}",
@@ -80,8 +80,8 @@ async def send(service, firm: Firm, rows: list[dict], *, key: str | None = None)
 
 async def link_token(invitation_id: int | str, app_url: str = "http://app.test") -> str:
     """The link of an invitation as its latest e-mail carries it (read from the outbox row)."""
-    from domain.models.outbox import OutboxMessage
-    from domain.models.invitations import Invitation
+    from domain.invitations.models import Invitation
+    from domain.mail.models import OutboxMessage
 
     invitation = await Invitation.get(id=int(invitation_id))
     message = await OutboxMessage.filter(to_email=invitation.email, kind__in=["invitation", "invitation_reminder"]).order_by("-id").first()

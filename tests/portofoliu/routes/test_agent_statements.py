@@ -31,7 +31,7 @@ async def agent_discover(softhsm, spv_server, service, code: str, label: str = "
 
 
 async def test_agent_uploads_the_spv_list_and_entries_are_marked_spv(service, db, softhsm, spv_server):
-    from domain.models.portfolio import SpvRightsUpload
+    from domain.portfolio.models import SpvRightsUpload
 
     token, firm = await accounting_firm(service, "persons")
     pairing = await pairing_code(service, token, firm["id"])
@@ -54,7 +54,7 @@ async def test_agent_uploads_the_spv_list_and_entries_are_marked_spv(service, db
 
 
 async def test_statement_for_another_firms_certificate_is_refused(service, db, softhsm, spv_server):
-    from domain.models.portfolio import AgentPairing, SpvRightsUpload
+    from domain.portfolio.models import AgentPairing, SpvRightsUpload
 
     token, firm = await accounting_firm(service, "medium")  # authorized with the medium holder's certificate
     pairing = await pairing_code(service, token, firm["id"])
@@ -65,7 +65,7 @@ async def test_statement_for_another_firms_certificate_is_refused(service, db, s
 
 
 async def test_expired_and_unknown_codes_are_refused(service, db, softhsm, spv_server):
-    from domain.models.portfolio import AgentPairing
+    from domain.portfolio.models import AgentPairing
 
     token, firm = await accounting_firm(service)
     pairing = await pairing_code(service, token, firm["id"])
@@ -110,7 +110,7 @@ def _self_made_ca() -> SandboxCA:
     ("untrusted", "UNTRUSTED_ISSUER"),
 ])
 async def test_bad_statements_are_refused_with_their_code(service, db, case, code):
-    from domain.models.portfolio import SpvRightsUpload
+    from domain.portfolio.models import SpvRightsUpload
 
     token, firm = await accounting_firm(service)
     pairing = await pairing_code(service, token, firm["id"])

@@ -1,0 +1,103 @@
+"""Accounts and sessions: sign-up, sign-in with throttling, sign-out, resolving a bearer token."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import timedelta
+
+from tortoise.exceptions import IntegrityError
+
+from domain.accounts.models import Session, User
+from domain.accounts.passwords import check_password_rules, hash_password, verify_password
+from domain.kernel import clock, throttle
+from domain.kernel.contacts import clean_name, normalise_email, normalise_phone
+from domain.kernel.errors import DomainError, ErrorCode
+from domain.kernel.events import unit_of_work
+from domain.kernel.secrets import hash_secret, new_secret
+
+SIGNIN_WINDOW = timedelta(minutes=15)
+SIGNIN_LIMIT_PER_EMAIL = 5
+SIGNIN_LIMIT_PER_ADDRESS = 30
+
+
+@dataclass(frozen=True)
+class SignedIn:
+    user: User
+    token: str
+    session: Session
+
+
+def _email_taken() -> DomainError:
+    return DomainError(ErrorCode.EMAIL_TAKEN, "An account with this e-mail already exists. Sign in instead.",
+                       "Există deja un cont cu această adresă de e-mail. Autentificați-vă.", field=["email"])
+
+
+async def email_exists(email: str) -> bool:
+    return await User.filter(email=email.lower()).exists()
+
+
+async def create_user(*, email: str, password: str, name: str, phone: str | None, locale: str = "ro") -> User:
+    """Validate and create a user inside the caller's transaction. `email` must be normalised."""
+    check_password_rules(password, email=email)
+    if await email_exists(email):
+        raise _email_taken()
+    try:
+        return await User.create(email=email, name=name, phone=phone, password_hash=hash_password(password),
+                                 locale=locale if locale in ("ro", "en") else "ro")
+    except IntegrityError:
+        raise _email_taken() from None
+
+
+async def open_session(user: User, *, ttl_seconds: int, client_address: str | None = None) -> SignedIn:
+    token, token_hash = new_secret()
+    session = await Session.create(user=user, token_hash=token_hash, client_address=client_address,
+                                   expires_at=clock.now() + timedelta(seconds=ttl_seconds))
+    return SignedIn(user=user, token=token, session=session)
+
+
+async def sign_up(*, email: str, password: str, name: str, phone: str | None, locale: str, ttl_seconds: int,
+                  client_address: str | None = None) -> SignedIn:
+    email = normalise_email(email)
+    name = clean_name(name)
+    phone = normalise_phone(phone) if phone else None
+    async with unit_of_work():
+        user = await create_user(email=email, password=password, name=name, phone=phone, locale=locale)
+        return await open_session(user, ttl_seconds=ttl_seconds, client_address=client_address)
+
+
+def _bad_credentials() -> DomainError:
+    # The same answer whether the e-mail is unknown or the password wrong.
+    return DomainError(ErrorCode.INVALID_CREDENTIALS, "The e-mail or the password is wrong.",
+                       "Adresa de e-mail sau parola este greșită.")
+
+
+async def sign_in(*, email: str, password: str, ttl_seconds: int, client_address: str | None = None) -> SignedIn:
+    email = (email or "").strip().lower()
+    email_key = throttle.key_for("signin:email", email)
+    address_key = throttle.key_for("signin:addr", client_address or "-")
+    await throttle.ensure_allowed(email_key, limit=SIGNIN_LIMIT_PER_EMAIL, window=SIGNIN_WINDOW)
+    await throttle.ensure_allowed(address_key, limit=SIGNIN_LIMIT_PER_ADDRESS, window=SIGNIN_WINDOW)
+    user = await User.get_or_none(email=email)
+    if not verify_password(user.password_hash if user else None, password or ""):
+        await throttle.record(email_key, address_key)
+        raise _bad_credentials()
+    await throttle.clear(email_key)
+    return await open_session(user, ttl_seconds=ttl_seconds, client_address=client_address)
+
+
+async def sign_out(session_id: int) -> bool:
+    return await Session.filter(id=session_id, revoked_at__isnull=True).update(revoked_at=clock.now()) > 0
+
+
+async def resolve_session(token: str | None) -> Session | None:
+    """The live session for a bearer token (with its user), or None if unknown, expired or revoked."""
+    if not token:
+        return None
+    session = await Session.filter(token_hash=hash_secret(token)).select_related("user").first()
+    if session is None or session.revoked_at is not None or session.expires_at <= clock.now():
+        return None
+    return session
+
+
+async def session_is_live(session_id: int) -> bool:
+    return await Session.filter(id=session_id, revoked_at__isnull=True, expires_at__gt=clock.now()).exists()

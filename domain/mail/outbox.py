@@ -1,0 +1,193 @@
+"""The e-mail outbox: rendering a message from its templates and writing it as a row in the
+caller's transaction, so an e-mail exists exactly when the change that caused it commits.
+
+Delivery is the outbox job's business (`jobs/send_outbox.py`); the domain only enqueues.
+Templates live in `domain/mail/templates/<locale>/<template>.txt|.html`: the text template sets
+`subject` and renders the plain-text part, the HTML template (autoescaped) the HTML part.
+"""
+
+from __future__ import annotations
+
+import re
+import uuid
+from dataclasses import dataclass
+from typing import Any, Hashable
+
+from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateNotFound, UndefinedError, pass_context, select_autoescape
+from markupsafe import escape
+
+from domain.kernel.bulk import insert_rows
+from domain.kernel.clock import now
+from domain.mail.format import format_date, format_datetime, format_days, normalise_locale
+from domain.mail.models import OutboxMessage, OutboxStatus
+
+TEMPLATES = (
+    "invitation",
+    "invitation_reminder",
+    "client_accepted",
+    "client_declined",
+    "collaboration_request",
+    "efactura_reauthorize",
+    "efactura_expiry_warning",
+)
+MESSAGE_ID_DOMAIN = "portofoliu.mail"
+
+
+class MailTemplateError(ValueError):
+    """A template name that does not exist, or a context missing a variable the template needs."""
+
+
+@dataclass(frozen=True)
+class RenderedMail:
+    subject: str
+    text: str
+    html: str
+
+
+@pass_context
+def _date_filter(ctx, value):
+    return format_date(value, ctx.get("locale"))
+
+
+@pass_context
+def _datetime_filter(ctx, value):
+    return format_datetime(value, ctx.get("locale"))
+
+
+_env = Environment(
+    loader=PackageLoader("domain.mail", "templates"),
+    autoescape=select_autoescape(enabled_extensions=("html",), default_for_string=False, default=False),
+    undefined=StrictUndefined,  # a missing variable is a bug of the caller: fail at enqueue, not in an inbox
+    trim_blocks=True,
+    lstrip_blocks=True,
+    keep_trailing_newline=True,
+)
+_env.filters["date"] = _date_filter
+_env.filters["datetime"] = _datetime_filter
+_env.filters["days"] = pass_context(lambda ctx, value: format_days(value, ctx.get("locale")))
+
+
+def render(template: str, locale: str, context: dict[str, Any]) -> RenderedMail:
+    """Subject, plain text and HTML of `template` in `locale` ("ro" by default, or "en")."""
+    if template not in TEMPLATES:
+        raise MailTemplateError(f"unknown mail template {template!r} (known: {', '.join(TEMPLATES)})")
+    locale = normalise_locale(locale)
+    values = {"link": None, **context, "locale": locale}
+    try:
+        text_module = _env.get_template(f"{locale}/{template}.txt").make_module(values)
+        subject = " ".join(str(text_module.subject).split())
+        html = _env.get_template(f"{locale}/{template}.html").render({**values, "subject": subject})
+    except (UndefinedError, TemplateNotFound) as exc:
+        raise MailTemplateError(f"mail template {template!r} ({locale}): {exc}") from exc
+    return RenderedMail(subject=subject, text=str(text_module).strip() + "\n", html=html)
+
+
+# Placeholders for the values that differ between the e-mails of a batch: private-use characters
+# that no template text, HTML escaping or real value contains (values that do are rendered alone).
+_OPEN, _CLOSE = "\ue000", "\ue001"
+_PLACEHOLDER = re.compile(f"{_OPEN}(\\d+){_CLOSE}")
+
+
+def _shape(value: Any) -> Hashable:
+    """What a template may branch on besides printing: a string's truthiness, any other value itself."""
+    return ("str", bool(value)) if isinstance(value, str) else value
+
+
+def render_many(template: str, locale: str, contexts: list[dict[str, Any]]) -> list[RenderedMail]:
+    """`render` for many contexts, rendering the templates once per group of contexts that differ
+    only in the text of string values, then putting each context's values in (HTML-escaped in the
+    HTML part, exactly as autoescape would). Strings that differ are grouped by truthiness (what
+    `{% if value %}` sees); anything else that differs (dates...) splits the groups. A group falls
+    back to rendering each context when a placeholder does not come out whole, lands in the subject
+    (which is whitespace-normalised) or does not give its first context's own rendering."""
+    if len(contexts) < 2:
+        return [render(template, locale, c) for c in contexts]
+    keys = set().union(*contexts)
+    varying = sorted(k for k in keys if any(k not in c or c[k] != contexts[0][k] for c in contexts[1:]))
+    strings = [k for k in varying if all(isinstance(c.get(k), str) for c in contexts)]
+    out: list[RenderedMail | None] = [None] * len(contexts)
+    groups: dict[Hashable, list[int]] = {}
+    for i, context in enumerate(contexts):
+        try:
+            shape = tuple(_shape(context.get(k)) for k in varying)
+            hash(shape)
+        except TypeError:
+            shape = ("alone", i)
+        if any(_OPEN in context[k] or _CLOSE in context[k] for k in strings):
+            shape = ("alone", i)
+        groups.setdefault(shape, []).append(i)
+    for members in groups.values():
+        first = contexts[members[0]]
+        mails = _render_group(template, locale, first, strings, [contexts[i] for i in members]) if len(members) > 1 else None
+        for n, i in enumerate(members):
+            out[i] = mails[n] if mails is not None else render(template, locale, contexts[i])
+    return out  # type: ignore[return-value]
+
+
+def _render_group(template: str, locale: str, first: dict[str, Any], strings: list[str],
+                  contexts: list[dict[str, Any]]) -> list[RenderedMail] | None:
+    slots = {k: f"{_OPEN}{n}{_CLOSE}" for n, k in enumerate(strings) if first.get(k)}  # empty strings print nothing
+    marked = render(template, locale, {**first, **slots})
+    index = {str(n): k for n, k in enumerate(strings)}
+    whole = lambda text: text.count(_OPEN) == text.count(_CLOSE) == len(_PLACEHOLDER.findall(text))  # noqa: E731
+    if _OPEN in marked.subject or not (whole(marked.text) and whole(marked.html)):
+        return None
+
+    def fill(mail: RenderedMail, context: dict[str, Any]) -> RenderedMail:
+        value = lambda m: context[index[m.group(1)]]  # noqa: E731
+        return RenderedMail(subject=mail.subject, text=_PLACEHOLDER.sub(lambda m: str(value(m)), mail.text),
+                            html=_PLACEHOLDER.sub(lambda m: str(escape(value(m))), mail.html))
+
+    if fill(marked, first) != render(template, locale, first):
+        return None
+    return [fill(marked, c) for c in contexts]
+
+
+def new_message_id() -> str:
+    """A globally unique Message-ID, kept for every retry so receivers can drop duplicates."""
+    return f"<{uuid.uuid4().hex}@{MESSAGE_ID_DOMAIN}>"
+
+
+def _row(*, kind: str, to: str, link: str | None, mail: RenderedMail) -> dict[str, Any]:
+    """The fields of a new outbox row for a rendered e-mail."""
+    return dict(kind=kind, to_email=to, subject=mail.subject[:300], text_body=mail.text, html_body=mail.html,
+                message_id=new_message_id(), link=link, status=OutboxStatus.PENDING, next_attempt_at=now())
+
+
+def _link(context: dict[str, Any], link: str | None) -> str | None:
+    return link if link is not None else context.get("link")
+
+
+async def enqueue(*, kind: str, to: str, locale: str, template: str, context: dict[str, Any],
+                  link: str | None = None) -> OutboxMessage:
+    """Render and store one e-mail for the outbox job to send.
+
+    Call it inside the caller's `unit_of_work()`: the row commits or rolls back with the change it
+    announces. `link` is the action link (also given to the template as `link`); it is kept on the
+    row so the embedded outbox page can show it.
+    """
+    link = _link(context, link)
+    message = OutboxMessage(**_row(kind=kind, to=to, link=link, mail=render(template, locale, {**context, "link": link})))
+    await message.save()
+    return message
+
+
+async def enqueue_many(messages: list[dict[str, Any]]) -> int:
+    """`enqueue` for many e-mails in one INSERT; each item holds `enqueue`'s keyword arguments.
+    E-mails of the same template and language are rendered together (`render_many`)."""
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, m in enumerate(messages):
+        groups.setdefault((m["template"], normalise_locale(m["locale"])), []).append(i)
+    rows: list[dict[str, Any] | None] = [None] * len(messages)
+    for (template, locale), members in groups.items():
+        links = [_link(messages[i]["context"], messages[i].get("link")) for i in members]
+        mails = render_many(template, locale, [{**messages[i]["context"], "link": link} for i, link in zip(members, links)])
+        for i, link, mail in zip(members, links, mails):
+            rows[i] = _row(kind=messages[i]["kind"], to=messages[i]["to"], link=link, mail=mail)
+    await insert_rows(OutboxMessage, rows)  # type: ignore[arg-type]
+    return len(rows)
+
+
+async def latest(limit: int = 50) -> list[OutboxMessage]:
+    """The most recent messages, newest first (for the embedded outbox page)."""
+    return await OutboxMessage.all().order_by("-id").limit(limit)
