@@ -12,6 +12,7 @@ import { HomePage } from "./pages/Home";
 import { InvitationsPage } from "./pages/Invitations";
 import { InviteGridPage } from "./pages/InviteGrid";
 import { InviteLinkPage } from "./pages/InviteLink";
+import { NotificationsPage } from "./pages/Notifications";
 import { SignInPage, SignUpPage } from "./pages/Auth";
 
 export function App() {
@@ -67,6 +68,7 @@ function SignedInRoutes() {
       <Route path="/companies" element={<CompaniesPage />} />
       <Route path="/companies/invite" element={<InviteGridPage />} />
       <Route path="/invitations" element={<InvitationsPage />} />
+      <Route path="/notifications" element={<NotificationsPage />} />
       <Route path="*" element={<p>{t("notFound")}</p>} />
     </Routes>
   );

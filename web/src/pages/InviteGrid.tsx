@@ -88,10 +88,10 @@ function Grid({ companyId }: { companyId: string }) {
       <p>{t("inviteIntro")}</p>
       {sent !== null && sent > 0 ? (
         <Alert kind="success">
-          {t("sentCount", { n: sent })} <Link to="/invitations">{t("navInvitations")}</Link>
+          {sent === 1 ? t("sentOne") : t("sentCount", { n: sent })} <Link to="/invitations">{t("navInvitations")}</Link>
         </Alert>
       ) : null}
-      {failing ? <Alert kind="error">{t("rowErrors", { n: failing })}</Alert> : null}
+      {failing ? <Alert kind="error">{failing === 1 ? t("rowErrorsOne") : t("rowErrors", { n: failing })}</Alert> : null}
       <ErrorList errors={general} />
       <div className="filters">
         <Field label={t("search")} type="search" name="search" value={search} onChange={(e) => setSearch(e.target.value)} />

@@ -41,7 +41,7 @@ export function InviteLinkPage() {
         <>
           <section className="card" aria-labelledby="invite-summary">
             <h2 id="invite-summary" className="visually-hidden">
-              {t("invitedCompany")}
+              {t("invitationDetails")}
             </h2>
             <p>{t("inviteFrom", { firm: preview.accountingFirmName, company: preview.companyName, cui: preview.cui })}</p>
             <p className="muted">{t("inviteValidUntil", { date: fmtDate(preview.expiresAt) })}</p>

@@ -1,0 +1,44 @@
+"""The invitation link page without an account: declining, an expired link, an unknown link."""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+from playwright.async_api import expect
+
+from tests.browser.conftest import screen
+from tests.support.invitations import ready_firm, row, send
+
+UNREAD = "{ unreadNotificationCount }"
+
+
+async def test_decline_without_an_account_and_links_that_no_longer_work(web, browser, send_mail):
+    from domain.invitations.models import Invitation
+    from domain.kernel.clock import now
+
+    firm = await ready_firm(web, count=2)
+    sent = (await send(web, firm, [row(firm.cuis[0], 0), row(firm.cuis[1], 1)]))["invitations"]
+    messages = await send_mail(2)
+    link = {m["To"]: next(u for u in m.get_body(("plain",)).get_content().split() if "/invite/" in u and "#" not in u) for m in messages}
+    declining, expiring = (link[s["email"]] for s in sent)
+
+    page = await browser(phone=True)
+    await page.goto(f"{declining}#decline")
+    await expect(page.get_by_role("heading", name="Nu doriți să colaborați?")).to_be_visible()
+    await expect(page.get_by_role("button", name="Creează contul")).to_be_visible()  # or create the account
+    await page.get_by_role("button", name="Refuză invitația").click()
+    await expect(page.get_by_text("Ați refuzat invitația. Firma de contabilitate a fost anunțată.")).to_be_visible()
+    await screen(page, "20-invitation-declined")
+    assert (await Invitation.get(id=int(sent[0]["id"]))).status == "DECLINED"
+    assert (await web.client(firm.token).execute(UNREAD))["unreadNotificationCount"] == 1
+    await page.reload()
+    await expect(page.get_by_test_id("link-status")).to_have_text("Această invitație a fost refuzată.")
+
+    await Invitation.filter(id=int(sent[1]["id"])).update(expires_at=now() - timedelta(minutes=1))
+    await page.goto(expiring)
+    await expect(page.get_by_test_id("link-status")).to_have_text("Invitația a expirat. Cereți firmei de contabilitate să trimită una nouă.")
+    await expect(page.get_by_role("button", name="Refuză invitația")).to_have_count(0)
+    await screen(page, "21-invitation-expired")
+
+    await page.goto(f"{web.url}/invite/not-a-real-link")
+    await expect(page.get_by_role("alert")).to_have_text("Linkul de invitație nu este valid. Verificați că a fost copiat complet.")
