@@ -16,11 +16,11 @@ async def test_decline_without_an_account_and_links_that_no_longer_work(web, bro
     from domain.invitations.models import Invitation
     from domain.kernel.clock import now
 
-    firm = await ready_firm(web, count=2)
-    sent = (await send(web, firm, [row(firm.cuis[0], 0), row(firm.cuis[1], 1)]))["invitations"]
-    messages = await send_mail(2)
+    firm = await ready_firm(web, count=3)
+    sent = (await send(web, firm, [row(firm.cuis[0], 0), row(firm.cuis[1], 1), row(firm.cuis[2], 2)]))["invitations"]
+    messages = await send_mail(3)
     link = {m["To"]: next(u for u in m.get_body(("plain",)).get_content().split() if "/invite/" in u and "#" not in u) for m in messages}
-    declining, expiring = (link[s["email"]] for s in sent)
+    declining, expiring, revoking = (link[s["email"]] for s in sent)
 
     page = await browser(phone=True)
     await page.goto(f"{declining}#decline")
@@ -41,4 +41,25 @@ async def test_decline_without_an_account_and_links_that_no_longer_work(web, bro
     await screen(page, "21-invitation-expired")
 
     await page.goto(f"{web.url}/invite/not-a-real-link")
+    await expect(page.get_by_role("alert")).to_have_text("Linkul de invitație nu este valid. Verificați că a fost copiat complet.")
+
+
+    # The firm resends one invitation (a new e-mail, the old link dies) and revokes it
+    accountant = await browser()
+    await accountant.goto(f"{web.url}/signin")
+    await accountant.evaluate("token => localStorage.setItem('portofoliu.token', token)", firm.token)
+    await accountant.goto(f"{web.url}/invitations")
+    row_ = accountant.locator(f"tr[data-cui='{sent[2]['cui']}']")
+    await expect(row_.get_by_test_id("invitation-status")).to_have_text("Trimisă")
+    await row_.get_by_role("button", name="Retrimite").click()
+    await expect(accountant.get_by_role("status").filter(has_text="a fost retrimisă, cu un link nou.")).to_be_visible()
+    (*_, resent) = await send_mail(4)
+    fresh = next(u for u in resent.get_body(("plain",)).get_content().split() if "/invite/" in u and "#" not in u)
+    assert resent["To"] == sent[2]["email"] and fresh != revoking
+    await row_.get_by_role("button", name="Retrage").click()
+    await expect(row_.get_by_test_id("invitation-status")).to_have_text("Retrasă")
+    await expect(row_.get_by_role("button")).to_have_count(0)
+    await page.goto(fresh)
+    await expect(page.get_by_test_id("link-status")).to_have_text("Firma de contabilitate a retras această invitație.")
+    await page.goto(revoking)
     await expect(page.get_by_role("alert")).to_have_text("Linkul de invitație nu este valid. Verificați că a fost copiat complet.")

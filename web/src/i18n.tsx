@@ -142,6 +142,8 @@ const texts = {
   expiresAt: ["Expiră", "Expires"],
   actions: ["Acțiuni", "Actions"],
   resend: ["Retrimite", "Resend"],
+  resent: ["Invitația pentru {name} a fost retrimisă, cu un link nou.", "The invitation for {name} was sent again, with a new link."],
+  revoked: ["Invitația pentru {name} a fost retrasă.", "The invitation for {name} was withdrawn."],
   revoke: ["Retrage", "Revoke"],
   is_PENDING: ["Trimisă", "Sent"],
   is_ACCOUNT_CREATED: ["Cont creat", "Account created"],

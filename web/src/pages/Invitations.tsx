@@ -39,7 +39,7 @@ function Table({ companyId }: { companyId: string }) {
     const payload = result.data && ("resendInvitation" in result.data ? result.data.resendInvitation : result.data.revokeInvitation);
     if (payload?.errors.length) setErrors(payload.errors);
     else if (result.error) setErrors([{ code: "ERROR", message: result.error.graphQLErrors[0]?.message ?? t("errorGeneric") }]);
-    else setDone(`${label}: ${t(kind === "resend" ? "resend" : "revoke")} ✓`);
+    else setDone(t(kind === "resend" ? "resent" : "revoked", { name: label }));
     refetch({ requestPolicy: "network-only" });
   };
 
