@@ -22,14 +22,23 @@ function wsUrl(): string {
 /** One urql client per session and language: HTTP for queries and mutations (Bearer token,
  * Accept-Language so the API's messages come in the chosen language), one graphql-transport-ws
  * socket for everything live (token in connection_init). */
-function buildClient(token: string | null, lang: Lang): { client: Client; ws: WSClient | null } {
+// The server closes with these when the session is bad, revoked or expired: sign out, do not retry.
+const AUTH_CLOSE_CODES = [4401, 4403];
+const closeCode = (event: unknown) => (event && typeof event === "object" && "code" in event ? (event as { code: number }).code : 0);
+
+function buildClient(token: string | null, lang: Lang, onSessionEnded: () => void): { client: Client; ws: WSClient | null } {
   const ws = token
     ? createWSClient({
         url: wsUrl(),
         connectionParams: { authorization: `Bearer ${token}` },
         lazy: true,
         retryAttempts: Infinity,
-        shouldRetry: () => true,
+        shouldRetry: (event) => !AUTH_CLOSE_CODES.includes(closeCode(event)),
+        on: {
+          closed: (event) => {
+            if (AUTH_CLOSE_CODES.includes(closeCode(event))) onSessionEnded();
+          },
+        },
       })
     : null;
   const exchanges = [cacheExchange, fetchExchange];
@@ -72,7 +81,7 @@ export function SessionProvider({ lang, children }: { lang: Lang; children: Reac
     localStorage.removeItem(TOKEN_KEY);
     setToken(null);
   }, []);
-  const built = useMemo(() => buildClient(token, lang), [token, lang]);
+  const built = useMemo(() => buildClient(token, lang, signOut), [token, lang, signOut]);
   useEffect(() => () => void built.ws?.dispose(), [built]);
   const session = useMemo(() => ({ token, signIn, signOut }), [token, signIn, signOut]);
   return (
