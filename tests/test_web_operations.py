@@ -8,7 +8,7 @@ from graphql import parse, validate
 
 from graph.schema import schema
 
-OPERATIONS = Path(__file__).resolve().parents[2] / "web" / "src" / "operations.ts"
+OPERATIONS = Path(__file__).resolve().parents[1] / "web" / "src" / "operations.ts"
 
 
 def test_the_web_clients_operations_are_valid_against_the_schema():
