@@ -4,13 +4,16 @@ import { useMutation, useQuery } from "urql";
 import { useCompanies } from "../company";
 import { useI18n } from "../i18n";
 import { PortfolioQuery, SendInvitationsMutation } from "../operations";
-import type { PortfolioQuery as PortfolioData } from "../gql/graphql";
+import type { PortfolioQuery as PortfolioData, PortfolioStatus } from "../gql/graphql";
 import { Alert, ErrorList, errorsAt, Field, PageTitle, type UserErrorLike } from "../ui";
 
 type Entry = PortfolioData["portfolio"]["edges"][number]["node"];
 type Contact = { representativeName: string; email: string; phone: string };
 
 const COLUMNS = ["representativeName", "email", "phone"] as const;
+// Companies that can be invited: never invited, or whose last invitation ended without a collaboration.
+const INVITABLE: PortfolioStatus[] = ["DISCOVERED", "EXPIRED", "DECLINED", "REVOKED"];
+const PAGE = 100;
 
 /** The contact to start from: what an import suggested (when the API offers it), else the last invitation's. */
 function suggested(entry: Entry): Contact {
@@ -31,9 +34,11 @@ export function InviteGridPage() {
 function Grid({ companyId }: { companyId: string }) {
   const { t } = useI18n();
   const [search, setSearch] = useState("");
+  const [status, setStatus] = useState<PortfolioStatus>("DISCOVERED");
+  const [first, setFirst] = useState(PAGE);
   const [{ data }, refetch] = useQuery({
     query: PortfolioQuery,
-    variables: { companyId, status: "DISCOVERED", search: search || null, first: 100 },
+    variables: { companyId, status, search: search || null, first },
     requestPolicy: "network-only",
   });
   const [edits, setEdits] = useState<Record<string, Contact>>({});
@@ -95,6 +100,16 @@ function Grid({ companyId }: { companyId: string }) {
       <ErrorList errors={general} />
       <div className="filters">
         <Field label={t("search")} type="search" name="search" value={search} onChange={(e) => setSearch(e.target.value)} />
+        <div className="field">
+          <label htmlFor="invite-status">{t("statusFilter")}</label>
+          <select id="invite-status" value={status} onChange={(e) => setStatus(e.target.value as PortfolioStatus)}>
+            {INVITABLE.map((s) => (
+              <option key={s} value={s}>
+                {t(`ps_${s}`)}
+              </option>
+            ))}
+          </select>
+        </div>
       </div>
       <form onSubmit={submit} noValidate>
         {entries.length === 0 && data ? <p>{t("nothingToInvite")}</p> : null}
@@ -139,6 +154,11 @@ function Grid({ companyId }: { companyId: string }) {
             </tbody>
           </table>
         </div>
+        {data?.portfolio.pageInfo.hasNextPage ? (
+          <button type="button" onClick={() => setFirst(first + PAGE)}>
+            {t("loadMore")}
+          </button>
+        ) : null}
         <Field label={t("message")} name="message" value={message} onChange={(e) => setMessage(e.target.value)} />
         <button type="submit" className="primary" disabled={fetching}>
           {t("sendInvitation")}
