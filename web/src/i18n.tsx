@@ -168,6 +168,7 @@ const texts = {
   inviteFrom: ["{firm} vă invită să colaborați în Portofoliu pentru {company} (CUI {cui}).", "{firm} invites you to collaborate on Portofoliu for {company} (CUI {cui})."],
   inviteValidUntil: ["Linkul este valabil până la {date}.", "The link works until {date}."],
   invitedCompany: ["Compania", "Company"],
+  phoneFromInvitation: ["Gol: numărul din invitație.", "Empty: the number in the invitation."],
   invitationDetails: ["Detaliile invitației", "Invitation details"],
   createAccountTitle: ["Creați-vă contul", "Create your account"],
   accountExistsTitle: ["Aveți deja cont cu {email}", "You already have an account with {email}"],

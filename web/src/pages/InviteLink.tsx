@@ -94,7 +94,7 @@ function SignUpFromInvitation({ token, preview }: { token: string; preview: Prev
         <Field label={t("invitedCompany")} name="company" value={`${preview.companyName} (CUI ${preview.cui})`} readOnly />
         <Field label={t("email")} type="email" name="email" autoComplete="username" value={preview.email} readOnly />
         <Field label={t("fullName")} name="name" autoComplete="name" value={name} onChange={(e) => setName(e.target.value)} errors={at("name")} />
-        <Field label={t("phone")} type="tel" name="phone" autoComplete="tel" value={phone} onChange={(e) => setPhone(e.target.value)} errors={at("phone")} />
+        <Field label={t("phone")} type="tel" name="phone" autoComplete="tel" value={phone} onChange={(e) => setPhone(e.target.value)} errors={at("phone")} hint={t("phoneFromInvitation")} />
         <Field label={t("password")} type="password" name="password" autoComplete="new-password" required value={password} onChange={(e) => setPassword(e.target.value)} errors={at("password")} hint={t("passwordHint")} />
         <button type="submit" className="primary" disabled={fetching}>
           {t("signUpButton")}
