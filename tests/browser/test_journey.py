@@ -4,6 +4,7 @@ on the web client served by the service, with e-mail through a real SMTP server.
 from __future__ import annotations
 
 import re
+from datetime import timedelta
 
 from playwright.async_api import Page, expect
 
@@ -70,6 +71,14 @@ async def test_the_seed_journey_accountant_and_client(web, browser, send_mail):
     await expect(accountant.get_by_role("status").filter(has_text="Integrarea RO e-Factura a fost activată cu succes.")).to_be_visible()
     await expect(accountant.get_by_test_id("efactura-status")).to_have_text("✓ Activă")
     await screen(accountant, "06-efactura-active")
+
+    # in its last 14 days, the authorization warns
+    from domain.efactura.models import EfacturaIntegration
+    from domain.kernel.clock import now
+
+    await EfacturaIntegration.filter(status="ACTIVE").update(refresh_expires_at=now() + timedelta(days=5, hours=1))
+    await accountant.reload()
+    await expect(accountant.get_by_text("Autorizarea expiră în 5 zile. Autorizați din nou ca să nu se întrerupă integrarea.")).to_be_visible()
 
     # 3. Administrare companii: discovery, with the number of entities found
     await accountant.get_by_role("navigation", name="Meniu principal").get_by_role("link", name="Administrare companii").click()

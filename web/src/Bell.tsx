@@ -20,6 +20,10 @@ export function Bell() {
   const [open, setOpen] = useState(false);
   const panelId = useId();
   const buttonRef = useRef<HTMLButtonElement>(null);
+  const headingRef = useRef<HTMLHeadingElement>(null);
+  useEffect(() => {
+    if (open) headingRef.current?.focus(); // a screen reader lands in the list it opened
+  }, [open]);
   const [{ data: countData }] = useSubscription({ query: UnreadCountSubscription });
   const [{ data: added }] = useSubscription({ query: NotificationAddedSubscription, variables: { after: null } });
   const [{ data }, refetch] = useQuery({ query: NotificationsQuery, variables: { first: 20 } });
@@ -77,7 +81,9 @@ export function Bell() {
       {open ? (
         <section id={panelId} className="bell-panel" aria-label={t("bell")}>
           <div className="bell-head">
-            <h2>{t("bell")}</h2>
+            <h2 ref={headingRef} tabIndex={-1}>
+              {t("bell")}
+            </h2>
             <button type="button" className="link-button" onClick={() => markAll({})} disabled={count === 0}>
               {t("markAllRead")}
             </button>
