@@ -7,6 +7,7 @@ from datetime import timedelta
 from playwright.async_api import expect
 
 from tests.browser.conftest import screen
+from tests.support.factories import api_user
 from tests.support.invitations import ready_firm, row, send
 
 UNREAD = "{ unreadNotificationCount }"
@@ -16,11 +17,13 @@ async def test_decline_without_an_account_and_links_that_no_longer_work(web, bro
     from domain.invitations.models import Invitation
     from domain.kernel.clock import now
 
-    firm = await ready_firm(web, count=3)
-    sent = (await send(web, firm, [row(firm.cuis[0], 0), row(firm.cuis[1], 1), row(firm.cuis[2], 2)]))["invitations"]
-    messages = await send_mail(3)
+    firm = await ready_firm(web, count=4)
+    await api_user(web, email="has.account@example.ro", name="Dan Cont", password="parola-lui-dan-1")
+    rows = [row(firm.cuis[0], 0), row(firm.cuis[1], 1), row(firm.cuis[2], 2), row(firm.cuis[3], 3, email="has.account@example.ro")]
+    sent = (await send(web, firm, rows))["invitations"]
+    messages = await send_mail(4)
     link = {m["To"]: next(u for u in m.get_body(("plain",)).get_content().split() if "/invite/" in u and "#" not in u) for m in messages}
-    declining, expiring, revoking = (link[s["email"]] for s in sent)
+    declining, expiring, revoking, claiming = (link[s["email"]] for s in sent)
 
     page = await browser(phone=True)
     await page.goto(f"{declining}#decline")
@@ -53,9 +56,10 @@ async def test_decline_without_an_account_and_links_that_no_longer_work(web, bro
     await expect(row_.get_by_test_id("invitation-status")).to_have_text("Trimisă")
     await row_.get_by_role("button", name="Retrimite").click()
     await expect(accountant.get_by_role("status").filter(has_text="a fost retrimisă, cu un link nou.")).to_be_visible()
-    (*_, resent) = await send_mail(4)
-    fresh = next(u for u in resent.get_body(("plain",)).get_content().split() if "/invite/" in u and "#" not in u)
-    assert resent["To"] == sent[2]["email"] and fresh != revoking
+    received = await send_mail(6)  # the four invitations, the firm's "declined" e-mail, the resent invitation
+    assert [m["To"] for m in received[4:]] == [firm.user["email"], sent[2]["email"]]
+    fresh = next(u for u in received[5].get_body(("plain",)).get_content().split() if "/invite/" in u and "#" not in u)
+    assert fresh != revoking
     await row_.get_by_role("button", name="Retrage").click()
     await expect(row_.get_by_test_id("invitation-status")).to_have_text("Retrasă")
     await expect(row_.get_by_role("button")).to_have_count(0)
@@ -63,3 +67,19 @@ async def test_decline_without_an_account_and_links_that_no_longer_work(web, bro
     await expect(page.get_by_test_id("link-status")).to_have_text("Firma de contabilitate a retras această invitație.")
     await page.goto(revoking)
     await expect(page.get_by_role("alert")).to_have_text("Linkul de invitație nu este valid. Verificați că a fost copiat complet.")
+
+
+    # An address that already has an account signs in on the link's page and takes the invitation
+    await page.goto(claiming)
+    await expect(page.get_by_role("heading", name="Aveți deja cont cu has.account@example.ro")).to_be_visible()
+    await expect(page.get_by_label("E-mail")).to_have_value("has.account@example.ro")
+    await screen(page, "22-invitation-sign-in-and-take")
+    await page.get_by_label("Parolă").fill("parola-lui-dan-1")
+    await page.get_by_role("button", name="Intră în cont").click()
+    await expect(page.get_by_text("Sunteți autentificat ca has.account@example.ro.")).to_be_visible()
+    await page.get_by_role("button", name="Preia invitația").click()
+    await expect(page.get_by_text("Invitația este în contul dvs. Acceptați-o din clopoțel.")).to_be_visible()
+    await page.get_by_role("button", name="Notificări, 1 necitite").click()
+    await page.get_by_role("region", name="Notificări").get_by_role("button", name="Acceptă").click()
+    await expect(page.get_by_role("region", name="Notificări").get_by_role("button", name="Acceptă")).to_have_count(0)
+    assert (await Invitation.get(id=int(sent[3]["id"]))).status == "ACCEPTED"

@@ -121,10 +121,12 @@ export function NotificationRow({ n, onAnswered }: { n: NotificationItemFragment
     setErrors([]);
     try {
       if (inv.status === "PENDING") {
-        // sent to an address that already had an account: take it first, then answer
+        // sent to an address that already had an account: take it first, then answer (unless it was
+        // taken meanwhile, e.g. from the link's page, which this list may not show yet)
         const claimed = await claim({ id: inv.id });
         const errs = claimed.data?.claimInvitationById.errors ?? [];
-        if (claimed.error || errs.length) {
+        const takenAlready = errs.length === 1 && errs[0].code === "INVITATION_ALREADY_USED";
+        if (claimed.error || (errs.length && !takenAlready)) {
           setErrors(errs.length ? errs : [{ code: "ERROR", message: t("errorGeneric") }]);
           return;
         }
