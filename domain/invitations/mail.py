@@ -43,20 +43,21 @@ def reminder_message(invitation: Invitation, *, firm_name: str, link: str, days_
 async def answer_to_firm(invitation: Invitation, *, accepted: bool, firm: Company, client: Company,
                          client_user: User, recipients: Iterable[User]) -> None:
     """`client_accepted` / `client_declined` to the people of the firm who follow the invitation."""
-    template = "client_accepted" if accepted else "client_declined"
-    await outbox.enqueue_many([
-        dict(kind=template, to=user.email, locale=user.locale, template=template,
-             context={"firm_name": firm.name, "company_name": client.name, "cui": client.cui, "client_name": client_user.name})
-        for user in recipients])
+    await _answer_mail("client_accepted" if accepted else "client_declined", firm=firm, company_name=client.name, cui=client.cui,
+                       client_name=client_user.name, recipients=recipients)
 
 
 async def declined_by_link_to_firm(invitation: Invitation, *, firm: Company, recipients: Iterable[User]) -> None:
     """`client_declined` to the firm's followers when the invitee declined from the link (no account:
     the invited representative is who declined)."""
+    await _answer_mail("client_declined", firm=firm, company_name=invitation.company_name, cui=invitation.cui,
+                       client_name=invitation.representative_name, recipients=recipients)
+
+
+async def _answer_mail(template: str, *, firm: Company, company_name: str, cui: str, client_name: str, recipients: Iterable[User]) -> None:
     await outbox.enqueue_many([
-        dict(kind="client_declined", to=user.email, locale=user.locale, template="client_declined",
-             context={"firm_name": firm.name, "company_name": invitation.company_name, "cui": invitation.cui,
-                      "client_name": invitation.representative_name})
+        dict(kind=template, to=user.email, locale=user.locale, template=template,
+             context={"firm_name": firm.name, "company_name": company_name, "cui": cui, "client_name": client_name})
         for user in recipients])
 
 
