@@ -136,6 +136,13 @@ const texts = {
   nothingToSend: ["Completați cel puțin un rând.", "Fill in at least one row."],
   nothingToInvite: ["Nicio companie de invitat. Descoperiți întâi portofoliul.", "No company to invite. Discover the portfolio first."],
   forCompany: ["pentru {name}", "for {name}"],
+  importTitle: ["Importă lista de clienți", "Import your client list"],
+  importIntro: ["Un fișier CSV sau Excel (XLSX) cu CUI și, dacă le aveți, denumirea, reprezentantul, e-mailul și telefonul: completează rândurile de mai jos. CUI-urile noi se verifică la ANAF.", "A CSV or Excel (XLSX) file with the CUI and, where you have them, the name, representative, e-mail and phone: they fill in the rows below. New CUIs are checked at ANAF."],
+  importFile: ["Fișierul", "The file"],
+  importButton: ["Importă", "Import"],
+  importDone: ["Rânduri citite: {rows}; CUI-uri preluate: {imported}; în verificare la ANAF: {verifying}.", "Rows read: {rows}; CUIs taken: {imported}; being checked at ANAF: {verifying}."],
+  importColumns: ["Coloane recunoscute: {columns}.", "Columns recognised: {columns}."],
+  importRow: ["Rândul {row}", "Row {row}"],
   // invitations
   invitationsTitle: ["Invitații", "Invitations"],
   sentAt: ["Trimisă", "Sent"],

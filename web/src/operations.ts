@@ -86,6 +86,7 @@ export const PortfolioQuery = graphql(`
         node {
           id cui name address registryStatus status sources isNew rightsLostAt
           invitation { id status email representativeName phone }
+          suggestedContact { representativeName email phone }
         }
       }
     }
@@ -108,6 +109,18 @@ export const StartDiscoveryMutation = graphql(`
 export const AddCompaniesMutation = graphql(`
   mutation AddPortfolioCompanies($companyId: ID!, $cuis: [String!]!) {
     addPortfolioCompanies(companyId: $companyId, cuis: $cuis) { entries { id cui name } errors { code field message } }
+  }
+`);
+
+export const ImportMutation = graphql(`
+  mutation ImportPortfolioCandidates($companyId: ID!, $file: Upload!) {
+    importPortfolioCandidates(companyId: $companyId, file: $file) {
+      rowsRead imported verifying
+      columns { field header }
+      entries { id cui }
+      run { id status total checked found }
+      errors { code field message }
+    }
   }
 `);
 

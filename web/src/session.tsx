@@ -64,6 +64,8 @@ function buildClient(token: string | null, lang: Lang, onSessionEnded: () => voi
     fetchOptions: () => ({
       headers: {
         "Accept-Language": lang === "ro" ? "ro" : "en",
+        // file uploads (multipart) are accepted only with it: a page on another origin cannot send it without asking
+        "GraphQL-Preflight": "1",
         ...(token ? { Authorization: `Bearer ${token}` } : {}),
       },
     }),

@@ -1,9 +1,10 @@
-import { useMemo, useState, type FormEvent } from "react";
+import { useEffect, useMemo, useState, type FormEvent } from "react";
 import { Link } from "react-router";
-import { useMutation, useQuery } from "urql";
+import { useMutation, useQuery, useSubscription } from "urql";
 import { useCompanies } from "../company";
 import { useI18n } from "../i18n";
-import { PortfolioQuery, SendInvitationsMutation } from "../operations";
+import { ImportForm } from "../ImportForm";
+import { DiscoverySubscription, PortfolioQuery, SendInvitationsMutation } from "../operations";
 import type { PortfolioQuery as PortfolioData, PortfolioStatus } from "../gql/graphql";
 import { Alert, ErrorList, errorsAt, Field, PageTitle, type UserErrorLike } from "../ui";
 
@@ -15,10 +16,9 @@ const COLUMNS = ["representativeName", "email", "phone"] as const;
 const INVITABLE: PortfolioStatus[] = ["DISCOVERED", "EXPIRED", "DECLINED", "REVOKED"];
 const PAGE = 100;
 
-/** The contact to start from: what an import suggested (when the API offers it), else the last invitation's. */
+/** The contact to start from: the last invitation's when re-inviting, else what the imported list gave. */
 function suggested(entry: Entry): Contact {
-  const hint = (entry as Entry & { suggestedContact?: Partial<Contact> | null }).suggestedContact;
-  const from = hint ?? entry.invitation ?? null;
+  const from = entry.invitation ?? entry.suggestedContact ?? null;
   return { representativeName: from?.representativeName ?? "", email: from?.email ?? "", phone: from?.phone ?? "" };
 }
 
@@ -41,6 +41,11 @@ function Grid({ companyId }: { companyId: string }) {
     variables: { companyId, status, search: search || null, first },
     requestPolicy: "network-only",
   });
+  // imported CUIs join the grid as ANAF confirms them
+  const [{ data: progress }] = useSubscription({ query: DiscoverySubscription, variables: { companyId } });
+  useEffect(() => {
+    if (progress) refetch({ requestPolicy: "network-only" });
+  }, [progress, refetch]);
   const [edits, setEdits] = useState<Record<string, Contact>>({});
   const [message, setMessage] = useState("");
   const [rowErrors, setRowErrors] = useState<Record<string, UserErrorLike[]>>({});
@@ -91,6 +96,7 @@ function Grid({ companyId }: { companyId: string }) {
     <>
       <PageTitle>{t("inviteTitle")}</PageTitle>
       <p>{t("inviteIntro")}</p>
+      <ImportForm companyId={companyId} onImported={() => refetch({ requestPolicy: "network-only" })} />
       {sent !== null && sent > 0 ? (
         <Alert kind="success">
           {sent === 1 ? t("sentOne") : t("sentCount", { n: sent })} <Link to="/invitations">{t("navInvitations")}</Link>
