@@ -56,7 +56,7 @@ class PortfolioEntry(Model):
     class Meta:
         table = "portfolio_entries"
         unique_together = (("firm", "cui"),)
-        indexes = (("firm_id", "name"), ("firm_id", "status"))
+        indexes = (("firm_id", "name"), ("firm_id", "status"), ("invitation_id",))
 
 
 class DiscoveryRun(Model):
