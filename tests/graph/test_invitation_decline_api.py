@@ -18,6 +18,7 @@ async def invite(service, firm, n=0, **overrides):
 async def test_decline_from_the_link_without_an_account_tells_the_firm(service, db):
     from domain.invitations.models import InvitationEvent
     from domain.mail.models import OutboxMessage
+    from domain.mail.outbox import rendered
     from domain.notifications.models import Notification
     from domain.portfolio.models import PortfolioEntry
 
@@ -31,7 +32,7 @@ async def test_decline_from_the_link_without_an_account_tells_the_firm(service, 
     (notice,) = await Notification.filter(user_id=int(firm.user["id"]), kind="INVITATION_DECLINED")
     assert sent["cui"] in notice.body and notice.invitation_id == int(sent["id"])
     (mail,) = await OutboxMessage.filter(kind="client_declined")
-    assert mail.to_email == firm.user["email"] and sent["representativeName"] in mail.text_body
+    assert mail.to_email == firm.user["email"] and sent["representativeName"] in rendered(mail).text
     assert [e.action for e in await InvitationEvent.filter(invitation_id=int(sent["id"])).order_by("id")] == ["SENT", "DECLINED"]
 
     # The link is used: it cannot decline twice, nor sign up; the preview shows only the status.
@@ -67,14 +68,16 @@ async def test_decline_refuses_unknown_expired_and_revoked_links(service, db):
 
 async def test_the_invitation_email_says_sign_in_to_an_account_and_sign_up_to_a_new_address(service, db):
     from domain.mail.models import OutboxMessage
+    from domain.mail.outbox import rendered
 
     firm = await ready_firm(service)
     await api_user(service, email="has.account@example.ro", name="Dan Cont")
     await send(service, firm, [row(firm.cuis[0], 0, email="has.account@example.ro"), row(firm.cuis[1], 1, email="new.person@example.ro")])
     existing = await OutboxMessage.get(kind="invitation", to_email="has.account@example.ro")
     new = await OutboxMessage.get(kind="invitation", to_email="new.person@example.ro")
-    assert "autentificați-vă și preluați invitația" in existing.text_body and "creați-vă contul" not in existing.text_body
-    assert "creați-vă contul" in new.text_body and "autentificați-vă" not in new.text_body
-    for mail in (existing, new):
-        assert f"{mail.link}#decline" in mail.text_body and f'href="{mail.link}#decline"' in mail.html_body
-        assert "aceeași pagină" not in mail.text_body
+    to_existing, to_new = rendered(existing), rendered(new)
+    assert "autentificați-vă și preluați invitația" in to_existing.text and "creați-vă contul" not in to_existing.text
+    assert "creați-vă contul" in to_new.text and "autentificați-vă" not in to_new.text
+    for mail, body in ((existing, to_existing), (new, to_new)):
+        assert f"{mail.link}#decline" in body.text and f'href="{mail.link}#decline"' in body.html
+        assert "aceeași pagină" not in body.text
