@@ -38,7 +38,7 @@ async def email_exists(email: str) -> bool:
 
 async def create_user(*, email: str, password: str, name: str, phone: str | None, locale: str = "ro") -> User:
     """Validate and create a user inside the caller's transaction. `email` must be normalised."""
-    check_password_rules(password, email=email)
+    check_password_rules(password, email=email, name=name)
     if await email_exists(email):
         raise _email_taken()
     try:
