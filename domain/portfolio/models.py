@@ -36,6 +36,9 @@ class PortfolioEntry(Model):
     firm = fields.ForeignKeyField("models.Company", related_name="portfolio_entries", on_delete=fields.CASCADE)
     cui = fields.CharField(max_length=10)
     name = fields.CharField(max_length=300)
+    # `name` folded by `domain.kernel.text.fold` (lower case, no diacritics): what search compares,
+    # so "stefan" finds "ȘTEFAN" alike on SQLite and PostgreSQL.
+    search_name = fields.CharField(max_length=300, default="")
     address = fields.CharField(max_length=500, null=True)
     registration_number = fields.CharField(max_length=40, null=True)
     registry_status = fields.CharField(max_length=16, null=True)
