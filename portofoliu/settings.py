@@ -66,6 +66,7 @@ class Settings:
     trusted_proxies: tuple[str, ...] = ()
     registry_cache_seconds: int = 24 * 3600
     signups_per_address_hour: int = 20
+    registry_lookups_per_user_minute: int = 20
 
     @property
     def shared_redis_url(self) -> str | None:
@@ -247,5 +248,6 @@ def load_settings(env: Mapping[str, str] | None = None, *, key_file: Path | None
         invitation_emails_per_firm_day=_int("INVITATION_EMAILS_PER_FIRM_DAY", get("INVITATION_EMAILS_PER_FIRM_DAY") or "3000", minimum=1),
         trusted_proxies=_proxies(get("TRUSTED_PROXIES")),
         signups_per_address_hour=_int("SIGNUPS_PER_ADDRESS_HOUR", get("SIGNUPS_PER_ADDRESS_HOUR") or "20", minimum=1),
+        registry_lookups_per_user_minute=_int("REGISTRY_LOOKUPS_PER_USER_MINUTE", get("REGISTRY_LOOKUPS_PER_USER_MINUTE") or "20", minimum=1),
         registry_cache_seconds=_int("REGISTRY_CACHE_SECONDS", get("REGISTRY_CACHE_SECONDS") or str(24 * 3600), minimum=0),
     )

@@ -48,10 +48,13 @@ def anaf_unavailable() -> DomainError:
                        "ANAF nu răspunde momentan. Încercați din nou peste câteva minute.")
 
 
-async def registry_lookup(registry: Registry, raw_cui: str):
-    """ANAF's public data for a CUI, or None when the registry does not know it."""
+async def registry_lookup(registry: Registry, raw_cui: str, *, user_id: int | None = None):
+    """ANAF's public data for a CUI, or None when the registry does not know it. With a
+    `RegistryLookups` (domain/companies/registry_lookups.py) the look-up counts against `user_id`'s budget."""
     cui = normalise_cui(raw_cui)
     try:
+        if user_id is not None and hasattr(registry, "cached"):
+            return await registry.lookup_one(cui, user_id=user_id)
         return await registry.lookup_one(cui)
     except AnafUnavailable:
         raise anaf_unavailable() from None
