@@ -6,8 +6,9 @@ person must not be able to hold that budget for everyone else:
 - an answer (found or not) is stored and reused for `cache_seconds`; only older ones go to ANAF;
 - look-ups that do reach ANAF are coalesced: those asked meanwhile, by anyone, share one request
   (ANAF takes up to 100 CUIs in one);
-- each person has a budget of look-ups reaching ANAF (`per_user` a minute, a token bucket); past
-  it the answer is RATE_LIMITED at once instead of a place in the queue;
+- each person has a budget of look-ups reaching ANAF (`per_user` a minute, a throttle counter in
+  the database shared by every process); past it the answer is RATE_LIMITED at once instead of a
+  place in the queue;
 - no look-up waits for ANAF longer than `max_wait_seconds`: it is answered ANAF_UNAVAILABLE (try
   again) rather than holding the request open.
 """
@@ -19,15 +20,15 @@ import dataclasses
 from datetime import date, timedelta
 from typing import Any, Iterable, Sequence
 
-from aiolimiter import AsyncLimiter
-
 from anaf.errors import AnafUnavailable
 from anaf.registry import RegistryRecord, normalize_cui
 from domain.companies.models import RegistryAnswer
+from domain.kernel import throttle
 from domain.kernel.batching import Coalescer
 from domain.kernel.clock import now
 from domain.kernel.errors import DomainError, ErrorCode
 
+_MINUTE = timedelta(minutes=1)
 _DATE_FIELDS = tuple(f.name for f in dataclasses.fields(RegistryRecord) if f.type in ("date | None", date))
 
 
@@ -64,7 +65,6 @@ class RegistryLookups:
         self.cache_age = timedelta(seconds=cache_seconds)
         self.per_user = per_user
         self.max_wait = max_wait_seconds
-        self._budgets: dict[int, AsyncLimiter] = {}
         self._coalescer: Coalescer[str, RegistryRecord | None] = Coalescer(self._fetch)
 
     async def _fetch(self, cuis: Sequence[str]) -> list[RegistryRecord | None]:
@@ -73,10 +73,11 @@ class RegistryLookups:
         return [found.get(cui) for cui in cuis]
 
     async def remember(self, answers: dict[str, RegistryRecord | None]) -> None:
-        """Store fresh answers (also those fetched by discovery or elsewhere)."""
+        """Store fresh answers, one statement for the batch (a newer answer replaces an older one)."""
         at = now()
-        for cui, record in answers.items():
-            await RegistryAnswer.update_or_create(defaults={"record": _to_json(record) if record else None, "fetched_at": at}, cui=cui)
+        rows = [RegistryAnswer(cui=cui, record=_to_json(record) if record else None, fetched_at=at) for cui, record in answers.items()]
+        if rows:
+            await RegistryAnswer.bulk_create(rows, on_conflict=["cui"], update_fields=["record", "fetched_at"])
 
     async def cached(self, cui: str) -> tuple[bool, RegistryRecord | None]:
         answer = await RegistryAnswer.get_or_none(cui=cui, fetched_at__gte=now() - self.cache_age)
@@ -85,16 +86,11 @@ class RegistryLookups:
         return True, _from_json(answer.record) if answer.record else None
 
     async def _spend(self, user_id: int | None) -> None:
+        """One look-up from the person's budget (kept in the database, so every process shares it)."""
         if user_id is None:
             return
-        budget = self._budgets.get(user_id)
-        if budget is None:
-            if len(self._budgets) > 10_000:  # forget idle people now and then
-                self._budgets = {uid: b for uid, b in self._budgets.items() if not b.has_capacity(self.per_user)}
-            budget = self._budgets[user_id] = AsyncLimiter(self.per_user, 60)
-        if not budget.has_capacity():
+        if not await throttle.take(f"registry:lookup:user:{user_id}", limit=self.per_user, window=_MINUTE):
             raise too_many_lookups()
-        await budget.acquire()  # immediate: there is capacity, and nothing ran in between
 
     async def lookup_one(self, cui: str, *, user_id: int | None = None) -> RegistryRecord | None:
         cui = normalize_cui(cui)
@@ -102,9 +98,12 @@ class RegistryLookups:
         if hit:
             return record
         await self._spend(user_id)
+        # Shielded: the answer that comes after the caller gave up is still stored for the next one.
+        answer = asyncio.ensure_future(self._coalescer.load(cui))
         try:
-            return await asyncio.wait_for(asyncio.shield(self._coalescer.load(cui)), timeout=self.max_wait)
+            return await asyncio.wait_for(asyncio.shield(answer), timeout=self.max_wait)
         except asyncio.TimeoutError:
+            answer.add_done_callback(lambda done: done.cancelled() or done.exception())  # nobody awaits it now
             raise registry_busy() from None
 
     async def lookup(self, cuis: Iterable[str]) -> dict[str, RegistryRecord]:

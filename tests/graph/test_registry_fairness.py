@@ -41,15 +41,22 @@ async def test_another_persons_lookup_answers_promptly_while_one_person_floods_t
     flooder, _ = await api_user(service)
     other, _ = await api_user(service)
     cuis = holder("large").cuis
+    asked = service.sandbox.registry.accepted  # every request ANAF's registry (the sandbox) accepted
     flood = [asyncio.ensure_future(service.client(flooder).raw(LOOKUP, {"cui": c})) for c in cuis[:25]]
-    await asyncio.sleep(0.3)  # the flood is under way
+    deadline = time.monotonic() + 20
+    while not asked:  # the flood has reached ANAF
+        assert time.monotonic() < deadline
+        await asyncio.sleep(0.02)
     started = time.monotonic()
     answer = await service.client(other).execute(LOOKUP, cui=cuis[40])
     waited = time.monotonic() - started
     assert answer["registryLookup"]["cui"] == cuis[40]
-    assert waited < 3.0, f"another person waited {waited:.1f} s"
+    assert waited < 3.5, f"another person waited {waited:.1f} s"  # 25 s when look-ups queued one by one
     flooded = await asyncio.gather(*flood)
-    assert all(not r.get("errors") or r["errors"][0]["extensions"]["code"] in ("RATE_LIMITED", "ANAF_UNAVAILABLE") for r in flooded)
+    codes = sorted(r["errors"][0]["extensions"]["code"] if r.get("errors") else "" for r in flooded)
+    assert codes == [""] * 20 + ["RATE_LIMITED"] * 5  # the flooder's budget: 20 a minute
+    # The look-ups shared a few registry requests (one each, a second apart, before).
+    assert len(asked) <= 4, asked
 
 
 async def test_each_person_has_a_lookup_budget_and_cached_answers_cost_nothing(paced):
