@@ -53,9 +53,7 @@ async def registry_lookup(registry: Registry, raw_cui: str, *, user_id: int | No
     `RegistryLookups` (domain/companies/registry_lookups.py) the look-up counts against `user_id`'s budget."""
     cui = normalise_cui(raw_cui)
     try:
-        if user_id is not None and hasattr(registry, "cached"):
-            return await registry.lookup_one(cui, user_id=user_id)
-        return await registry.lookup_one(cui)
+        return await (registry.lookup_one(cui) if user_id is None else registry.lookup_one(cui, user_id=user_id))
     except AnafUnavailable:
         raise anaf_unavailable() from None
 
