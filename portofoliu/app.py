@@ -15,6 +15,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from tortoise.contrib.starlette import RegisterTortoise
 from tortoise.exceptions import BaseORMException
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from domain.kernel import events
 from graph.schema import schema
@@ -144,6 +145,9 @@ def create_app(settings: Settings, *, self_url: str, migrate: bool | None = None
         middleware.append(Middleware(CORSMiddleware, allow_origins=list(settings.allowed_origins),
                                      allow_methods=["GET", "POST", "OPTIONS"], allow_headers=["authorization", "content-type", "accept-language", *PREFLIGHT_HEADERS],
                                      max_age=600))
+    if settings.trusted_proxies:
+        # Outermost: behind the listed proxies the client is the address they forward, else the peer.
+        middleware.insert(0, Middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies)))
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.sandbox = sandbox_app.state.sandbox if sandbox_mounted(settings) else None
     app.state.web_client = built(web_dist)

@@ -61,7 +61,7 @@ def serve(host: str, port: int, log_level: str) -> None:
 
     # Server pings every 20 s find dead peers; on shutdown sockets are closed with 1001 and a reason.
     config = uvicorn.Config(app, host=host, port=port, log_level=log_level, ws_ping_interval=20, ws_ping_timeout=20,
-                            timeout_graceful_shutdown=10, proxy_headers=True)
+                            timeout_graceful_shutdown=10)
     Server(config).run()
 
 

@@ -17,6 +17,12 @@ log = logging.getLogger(__name__)
 
 
 class Server(uvicorn.Server):
+    def __init__(self, config: uvicorn.Config) -> None:
+        # Who the client is comes from the app (TRUSTED_PROXIES, see portofoliu.app), never from
+        # uvicorn's default of believing X-Forwarded-For from any loopback peer.
+        config.proxy_headers = False
+        super().__init__(config)
+
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         state = getattr(self.config.app, "state", None)
         services = getattr(state, "services", None)

@@ -106,6 +106,7 @@ class Services:
     broadcast: Any = None
     sockets: LiveSockets = field(default_factory=LiveSockets)
     discovery: Any = None  # domain.portfolio.discovery_runner.DiscoveryRunner, built once the clients exist
+    registry_lookups: Any = None  # domain.companies.registry_lookups.RegistryLookups: people's look-ups (cache, budgets)
     extra: dict[str, Any] = field(default_factory=dict)
 
     async def publish(self, channel: str, payload: dict[str, Any]) -> None:
@@ -130,6 +131,7 @@ class Services:
 
 
 def build_services(settings: Settings, *, self_url: str, http: httpx.AsyncClient | None = None, **overrides: Any) -> Services:
+    from domain.companies.registry_lookups import RegistryLookups
     from domain.portfolio.discovery_runner import DiscoveryRunner
 
     http = http or httpx.AsyncClient(timeout=httpx.Timeout(15.0, connect=5.0),
@@ -153,4 +155,6 @@ def build_services(settings: Settings, *, self_url: str, http: httpx.AsyncClient
                         efactura=efactura, budget=budget,
                         sockets=LiveSockets(max_per_user=settings.ws_max_connections_per_user), **overrides)
     services.discovery = DiscoveryRunner(services, **discovery_options)
+    services.registry_lookups = RegistryLookups(registry, cache_seconds=settings.registry_cache_seconds,
+                                                per_user=settings.registry_lookups_per_user_minute)
     return services

@@ -44,3 +44,17 @@ class Membership(Model):
     class Meta:
         table = "memberships"
         unique_together = (("user", "company"),)
+
+
+class RegistryAnswer(Model):
+    """ANAF's public registry answer for a CUI, as last fetched.
+
+    `record` holds the record's fields (NULL when ANAF did not know the CUI), so look-ups within
+    `REGISTRY_CACHE_SECONDS` of `fetched_at` cost ANAF nothing."""
+
+    cui = fields.CharField(max_length=10, primary_key=True)
+    record = fields.JSONField(null=True)
+    fetched_at = fields.DatetimeField(db_index=True)
+
+    class Meta:
+        table = "registry_answers"

@@ -48,11 +48,12 @@ def anaf_unavailable() -> DomainError:
                        "ANAF nu răspunde momentan. Încercați din nou peste câteva minute.")
 
 
-async def registry_lookup(registry: Registry, raw_cui: str):
-    """ANAF's public data for a CUI, or None when the registry does not know it."""
+async def registry_lookup(registry: Registry, raw_cui: str, *, user_id: int | None = None):
+    """ANAF's public data for a CUI, or None when the registry does not know it. With a
+    `RegistryLookups` (domain/companies/registry_lookups.py) the look-up counts against `user_id`'s budget."""
     cui = normalise_cui(raw_cui)
     try:
-        return await registry.lookup_one(cui)
+        return await (registry.lookup_one(cui) if user_id is None else registry.lookup_one(cui, user_id=user_id))
     except AnafUnavailable:
         raise anaf_unavailable() from None
 

@@ -42,6 +42,7 @@ from domain.kernel.events import company_channel, emit, unit_of_work
 from domain.notifications.models import NotificationKind
 from domain.notifications.service import Text, notify
 from domain.portfolio.models import DiscoveryRun, DiscoveryStatus, PortfolioContact, PortfolioEntry, RightsSource, SpvRightsUpload
+from domain.portfolio.run_liveness import RunLiveness
 from domain.portfolio.service import FoundCompany, mark_rights_lost, upsert_entries
 
 log = logging.getLogger(__name__)
@@ -104,6 +105,8 @@ class DiscoveryRunner:
         self.options = RunnerOptions(**options)
         self.tasks: dict[int, asyncio.Task] = {}
         self.writes: set[asyncio.Task] = set()
+        settings = getattr(services, "settings", None)
+        self.liveness = RunLiveness(getattr(settings, "database_url", None))
 
     # -- task management -------------------------------------------------------------------------
 
@@ -148,6 +151,7 @@ class DiscoveryRunner:
                                        .update(heartbeat_at=None), timeout=10)
             except Exception:  # noqa: BLE001 - the database may be gone already; the stale check covers it
                 log.warning("could not release discovery runs on shutdown", exc_info=True)
+        await self.liveness.close()
 
     async def _claim(self, run: DiscoveryRun) -> bool:
         """Take over a stale run: compare-and-set on its heartbeat, so one process wins."""
@@ -159,27 +163,32 @@ class DiscoveryRunner:
         limit = now() - timedelta(seconds=self.options.stale_after_seconds)
         return run.heartbeat_at is None or run.heartbeat_at < limit
 
+    async def _abandoned(self, run: DiscoveryRun) -> bool:
+        """Nobody carries the run out: its process stopped (no heartbeat), went silent, or died
+        (see run_liveness: known at once, not after `stale_after_seconds`)."""
+        return run.id not in self.tasks and (self._stale(run) or await self.liveness.orphaned(run))
+
     async def adopt_if_stale(self, run: DiscoveryRun) -> None:
-        if run.id not in self.tasks and self._stale(run) and await self._claim(run):
+        if await self._abandoned(run) and await self._claim(run):
             self.start(run.id)
 
     async def resume_stale(self) -> list[int]:
         """Resume RUNNING runs nobody is carrying out (their process stopped or died)."""
-        limit = now() - timedelta(seconds=self.options.stale_after_seconds)
-        from tortoise.expressions import Q
-
-        runs = await DiscoveryRun.filter(status=DiscoveryStatus.RUNNING).filter(
-            Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=limit))
         resumed = []
-        for run in runs:
-            if run.id not in self.tasks and await self._claim(run):
+        for run in await DiscoveryRun.filter(status=DiscoveryStatus.RUNNING):
+            if await self._abandoned(run) and await self._claim(run):
                 self.start(run.id)
                 resumed.append(run.id)
         return resumed
 
     async def _guarded(self, run_id: int) -> None:
         beat = asyncio.get_running_loop().create_task(self._heartbeat(run_id))
+        held = False
         try:
+            held = await self.liveness.hold(run_id)
+            if not held:
+                log.warning("discovery run %s is carried out by another process", run_id)
+                return
             await Execution(self, run_id).run()
         except asyncio.CancelledError:
             raise
@@ -188,6 +197,8 @@ class DiscoveryRunner:
             await self.protect(close_run(run_id, DiscoveryStatus.FAILED, "Discovery stopped because of an internal error."))
         finally:
             beat.cancel()
+            if held:
+                await asyncio.shield(self.liveness.release(run_id))
 
     async def _heartbeat(self, run_id: int) -> None:
         while True:

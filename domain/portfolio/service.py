@@ -21,11 +21,12 @@ from domain.companies.models import Company
 from domain.companies.service import require_member
 from domain.kernel.contacts import normalise_cui
 from domain.kernel.errors import DomainError, ErrorCode
+from domain.kernel.text import fold
 from domain.portfolio.models import PortfolioEntry, PortfolioStatus, RightsSource
 
 MAX_PAGE = 200
 DEFAULT_PAGE = 50
-_UPDATED_FIELDS = ["name", "address", "registration_number", "registry_status", "vat_payer", "sources",
+_UPDATED_FIELDS = ["name", "search_name", "address", "registration_number", "registry_status", "vat_payer", "sources",
                    "last_seen_at", "rights_verified_at", "rights_lost_at"]
 
 
@@ -46,9 +47,10 @@ def _ordered_sources(sources: Iterable[str]) -> list[str]:
 def _registry_fields(found: FoundCompany) -> dict:
     record = found.record
     if record is None:
-        return {"name": found.cui, "address": None, "registration_number": None, "registry_status": None, "vat_payer": False}
-    return {"name": record.name, "address": record.address, "registration_number": record.registration_number,
-            "registry_status": record.status, "vat_payer": record.vat_payer}
+        return {"name": found.cui, "search_name": found.cui, "address": None, "registration_number": None,
+                "registry_status": None, "vat_payer": False}
+    return {"name": record.name, "search_name": fold(record.name)[:300], "address": record.address,
+            "registration_number": record.registration_number, "registry_status": record.status, "vat_payer": record.vat_payer}
 
 
 async def upsert_entries(*, firm_id: int, found: Sequence[FoundCompany], at: datetime, run_id: int | None = None) -> None:
@@ -126,7 +128,7 @@ def _search_filter(search: str) -> Q | None:
     text = " ".join(search.split())
     if not text:
         return None
-    condition = Q(name__icontains=text)
+    condition = Q(search_name__contains=fold(text))
     compact = text.upper().removeprefix("RO").strip().replace(" ", "")
     if compact.isdigit():
         condition |= Q(cui__startswith=compact)

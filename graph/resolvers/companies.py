@@ -24,8 +24,8 @@ class Query:
 
     @strawberry.field(description="ANAF's public data for a CUI (with or without RO); null when ANAF does not know it.")
     async def registry_lookup(self, info: Info, cui: str) -> RegistryCompany | None:
-        info.context.require_viewer()
-        record = await companies.registry_lookup(info.context.services.registry, cui)
+        viewer = info.context.require_viewer()
+        record = await companies.registry_lookup(info.context.services.registry_lookups, cui, user_id=viewer.id)
         if record is None:
             return None
         return RegistryCompany(cui=record.cui, name=record.name, address=record.address,
@@ -41,7 +41,7 @@ class Mutation:
     async def create_company(self, info: Info, input: CreateCompanyInput) -> CompanyPayload:
         company = await companies.create_company(actor=info.context.require_viewer(), cui=input.cui,
                                                  provides_accounting_services=input.provides_accounting_services,
-                                                 registry=info.context.services.registry)
+                                                 registry=info.context.services.registry_lookups)
         return CompanyPayload(company=Company.of(company))
 
     @strawberry.mutation

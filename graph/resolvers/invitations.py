@@ -34,7 +34,9 @@ CURSOR = "invitation"
 
 def _links(info: Info) -> firm_invitations.Links:
     settings = info.context.settings
-    return firm_invitations.Links(app_url=settings.app_url, ttl_seconds=settings.invitation_ttl_seconds)
+    return firm_invitations.Links(app_url=settings.app_url, ttl_seconds=settings.invitation_ttl_seconds,
+                                  per_recipient_daily=settings.invitation_emails_per_recipient_day,
+                                  per_firm_daily=settings.invitation_emails_per_firm_day)
 
 
 def _request(row: InvitationInput) -> firm_invitations.InvitationRequest:

@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry.extensions import MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
+from strawberry.extensions import AddValidationRules, MaxAliasesLimiter, MaxTokensLimiter, QueryDepthLimiter
 from strawberry.tools import merge_types
 
 from graph.resolvers import accounts, companies, efactura, invitations, notifications, portfolio
+from graph.lookup_limit import RegistryLookupLimit
 from graph.schema.errors import ApiErrors
 
 MAX_DEPTH = 10
@@ -30,6 +31,7 @@ schema = strawberry.Schema(
         lambda: QueryDepthLimiter(max_depth=MAX_DEPTH),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: MaxAliasesLimiter(max_alias_count=MAX_ALIASES),
+        lambda: AddValidationRules([RegistryLookupLimit]),
         ApiErrors,
     ],
 )

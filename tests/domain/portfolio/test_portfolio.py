@@ -87,5 +87,25 @@ async def test_search_by_name_or_cui_and_bad_input(firm_with_entries):
     assert (await portfolio_page(actor=user, company_id=firm.id, search="RO 110")).total == 10
     with pytest.raises(DomainError):
         await portfolio_page(actor=user, company_id=firm.id, after="not-a-cursor")
+
+
+async def test_search_ignores_case_and_diacritics_alike_on_every_database(firm_with_entries):
+    from domain.portfolio.service import FoundCompany, upsert_entries
+
+    user, firm = firm_with_entries
+    names = {"2001": "ȘTEFĂNESCU ȚESĂTORIE SRL", "2002": "Şerban Ţânţar (cedilla) SRL", "2003": "IONESCU ÎNTREPRINDERE SA"}
+    await PortfolioEntry.create(firm=firm, cui="2001", name=names["2001"], sources=["MANUAL"])
+    found = [FoundCompany(cui=c, sources=frozenset(), record=type("R", (), {"name": n, "address": None, "registration_number": None,
+                                                                            "status": "active", "vat_payer": False})())
+             for c, n in names.items() if c != "2001"]
+    await upsert_entries(firm_id=firm.id, found=found, at=now())
+
+    async def cuis(text):
+        return [e.cui for e in (await portfolio_page(actor=user, company_id=firm.id, search=text)).entries]
+
+    assert await cuis("stefanescu") == await cuis("ȘTEFĂNESCU") == await cuis("ştefănescu") == ["2001"]
+    assert await cuis("tesatorie") == ["2001"]
+    assert await cuis("serban tantar") == await cuis("ȘERBAN ȚÂNȚAR") == ["2002"]
+    assert await cuis("intreprindere") == await cuis("Întreprindere") == ["2003"]
     with pytest.raises(DomainError):
         await portfolio_page(actor=user, company_id=firm.id, first=0)
