@@ -44,7 +44,8 @@ async def oauth_callback(request: Request) -> RedirectResponse:
             return _landing(app_url, "error", error, integration.company_id)
         if not state or not code:
             return _landing(app_url, "error", str(ErrorCode.INVALID_INPUT))
-        integration = await efactura.complete_authorization(state=state, code=code, oauth=services.oauth)
+        integration = await efactura.complete_authorization(state=state, code=code, oauth=services.oauth,
+                                                           efactura=services.efactura)
     except (DomainError, DomainErrors) as exc:
         first = exc.errors[0] if isinstance(exc, DomainErrors) else exc
         log.info("e-Factura callback refused: %s", first.code)
