@@ -124,8 +124,8 @@ async def ensure_rights_checked(company: Company, *, efactura, oauth) -> None:
         if row is None or row.status != EfacturaStatus.ACTIVE or row.rights_checked_at is not None:
             return  # disconnected, re-authorized or checked meanwhile
         if rights is FirmRights.CONFIRMED:
-            row.rights_checked_at = now()
-            await row.save(update_fields=["rights_checked_at", "updated_at"])
+            row.rights_checked_at, row.last_error = now(), None
+            await row.save(update_fields=["rights_checked_at", "last_error", "updated_at"])
             await verify_authorizer(company.id, row.authorized_by_id)
             return
         authorizer = await User.get_or_none(id=row.authorized_by_id) if row.authorized_by_id else None

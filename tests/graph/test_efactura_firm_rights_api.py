@@ -125,7 +125,8 @@ async def test_anaf_unreachable_during_the_probe_keeps_it_active_but_unchecked_u
     # ANAF is back: the next invitation checks, confirms, and goes out.
     sent = (await client.execute(SEND, companyId=f.id, rows=[row(holder("small").cuis[1])]))["sendInvitations"]
     assert sent["errors"] == [] and len(sent["invitations"]) == 1
-    assert (await EfacturaIntegration.get(company_id=int(f.id))).rights_checked_at is not None
+    checked = await EfacturaIntegration.get(company_id=int(f.id))
+    assert checked.rights_checked_at is not None and checked.last_error is None
     assert (await client.execute(VERIFICATION, id=f.id))["company"]["verification"] == "VERIFIED_BY_EFACTURA"
 
 

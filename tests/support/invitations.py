@@ -52,9 +52,14 @@ async def make_ready(company_id: int | str, *, active: bool = True) -> None:
     from domain.efactura.models import EfacturaIntegration, EfacturaStatus
     from domain.kernel.clock import now
 
-    # ACTIVE here stands for an authorization whose rights on the firm a probe confirmed.
+    # ACTIVE here stands for an authorization whose rights on the firm a probe confirmed, which also
+    # verified the owner who authorized.
     await EfacturaIntegration.create(company_id=int(company_id), status=EfacturaStatus.ACTIVE if active else EfacturaStatus.PENDING,
                                      rights_checked_at=now() if active else None)
+    if active:
+        from domain.companies.models import CompanyVerification, Membership
+
+        await Membership.filter(company_id=int(company_id), role="OWNER").update(verification=CompanyVerification.VERIFIED_BY_EFACTURA)
 
 
 async def add_to_portfolio(company_id: int | str, cuis: list[str]) -> None:
