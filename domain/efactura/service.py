@@ -8,6 +8,9 @@ browser back with `code` and `state`; `complete_authorization` checks the state 
 code at once (ANAF's code lives 60 seconds), then stores the tokens encrypted (`efactura_tokens`).
 
 Choices worth knowing:
+- Right after the exchange the new token probes the company's own CUI (`firm_rights`): a certificate
+  without rights there (another firm's, or one with no SPV rights at all) leaves the integration ERROR
+  with what to do, never ACTIVE; ANAF not answering leaves it ACTIVE but unchecked until a later probe.
 - Re-authorizing an ACTIVE integration keeps it ACTIVE, with its old tokens in use, until the new
   tokens arrive; a refusal at ANAF then records `last_error` but keeps the working authorization.
   From any other status, starting makes it PENDING.

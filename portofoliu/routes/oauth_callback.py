@@ -3,7 +3,8 @@
 It completes (or records the refusal of) the e-Factura authorization, then redirects (303) to the
 web app's page `{APP_URL}/integrations/efactura?status=ok|error&reason=...&companyId=...`, where
 `reason` is an error code of the API (`INVALID_STATE`, `EFACTURA_AUTHORIZATION_FAILED`,
-`ANAF_UNAVAILABLE`, ...) or `access_denied`. The browser carries no session here: the single-use
+`NO_EFACTURA_RIGHTS` for a certificate without rights on the company, `ANAF_UNAVAILABLE`, ...) or
+`access_denied`. The browser carries no session here: the single-use
 `state` is what binds the answer to the person who started the authorization.
 """
 
