@@ -34,6 +34,7 @@ from domain.kernel.events import unit_of_work
 class FirmRights(Enum):
     CONFIRMED = "confirmed"
     MISSING = "missing"  # the certificate has no rights on the company's CUI
+    NONE_AT_ALL = "none_at_all"  # the certificate has no SPV rights for any CUI
     TOKEN_REFUSED = "token_refused"  # ANAF refused the token it had just issued
     UNKNOWN = "unknown"  # ANAF did not answer (or the day's list budget for the CUI is spent)
 
@@ -46,6 +47,15 @@ def no_rights_reason(cui: str) -> Bilingual:
         ro=f"Certificatul folosit la ANAF nu are drepturi e-Factura (SPV) pentru CUI-ul acestei companii, {cui}: aparține altei "
            f"firme sau persoane. Autorizați din nou cu un certificat înrolat în SPV la ANAF pentru CUI {cui} (al "
            "reprezentantului legal sau al unei persoane împuternicite); drepturile apar după aproximativ 24 de ore de la înrolare.",
+    )
+
+
+def no_rights_at_all_reason(cui: str) -> Bilingual:
+    return Bilingual(
+        en=f"The certificate used at ANAF has no rights in ANAF's SPV for any company. Enrol it in SPV for CUI {cui} "
+           "(rights appear about 24 hours after enrolment), or use a certificate already enrolled for it, then authorize again.",
+        ro=f"Certificatul folosit la ANAF nu are drepturi în SPV la ANAF pentru nicio companie. Înrolați-l în SPV pentru CUI {cui} "
+           "(drepturile apar după aproximativ 24 de ore de la înrolare) sau folosiți un certificat deja înrolat pentru el, apoi autorizați din nou.",
     )
 
 
@@ -70,8 +80,16 @@ def rights_unchecked() -> DomainError:
                        "se verifică din nou la pornirea descoperirii sau la trimiterea invitațiilor.")
 
 
-def refused(reason: Bilingual) -> DomainError:
-    return DomainError(ErrorCode.NO_EFACTURA_RIGHTS, reason.en, reason.ro)
+class RightsRefused(DomainError):
+    """NO_EFACTURA_RIGHTS for a company's own authorization, naming the company (for the callback's page)."""
+
+    def __init__(self, reason: Bilingual, company_id: int):
+        super().__init__(ErrorCode.NO_EFACTURA_RIGHTS, reason.en, reason.ro)
+        self.company_id = company_id
+
+
+def refused(reason: Bilingual, company_id: int) -> RightsRefused:
+    return RightsRefused(reason, company_id)
 
 
 async def probe_own_cui(efactura, access_token: str, cui: str) -> FirmRights:
@@ -83,13 +101,20 @@ async def probe_own_cui(efactura, access_token: str, cui: str) -> FirmRights:
     return {
         RightsAnswer.HAS_RIGHTS: FirmRights.CONFIRMED,
         RightsAnswer.NO_RIGHTS_FOR_CIF: FirmRights.MISSING,
-        RightsAnswer.NO_RIGHTS_AT_ALL: FirmRights.MISSING,
+        RightsAnswer.NO_RIGHTS_AT_ALL: FirmRights.NONE_AT_ALL,
         RightsAnswer.TOKEN_INVALID: FirmRights.TOKEN_REFUSED,
     }.get(result.answer, FirmRights.UNKNOWN)
 
 
+FAILED = (FirmRights.MISSING, FirmRights.NONE_AT_ALL, FirmRights.TOKEN_REFUSED)
+
+
 def failure_reason(rights: FirmRights, cui: str) -> Bilingual:
-    return no_rights_reason(cui) if rights is FirmRights.MISSING else TOKEN_REFUSED_REASON
+    if rights is FirmRights.MISSING:
+        return no_rights_reason(cui)
+    if rights is FirmRights.NONE_AT_ALL:
+        return no_rights_at_all_reason(cui)
+    return TOKEN_REFUSED_REASON
 
 
 async def verify_authorizer(company_id: int, user_id: int | None) -> None:
@@ -131,4 +156,4 @@ async def ensure_rights_checked(company: Company, *, efactura, oauth) -> None:
         authorizer = await User.get_or_none(id=row.authorized_by_id) if row.authorized_by_id else None
         reason = failure_reason(rights, company.cui)
         await settle_failed(row, reason, authorizer.locale if authorizer else None)
-    raise refused(reason)
+    raise refused(reason, company.id)

@@ -228,7 +228,7 @@ async def complete_authorization(*, state: str | None, code: str | None, oauth, 
     rights = await firm_rights.probe_own_cui(efactura, pair.access_token, company.cui)
     async with unit_of_work():
         integration = await _locked_integration(claim.company_id)
-        if rights in (FirmRights.MISSING, FirmRights.TOKEN_REFUSED):
+        if rights in firm_rights.FAILED:
             reason = firm_rights.failure_reason(rights, company.cui)
             if integration.status == EfacturaStatus.ACTIVE and integration.rights_checked_at is not None:
                 # A working, checked authorization survives a failed attempt to replace it.
@@ -243,8 +243,8 @@ async def complete_authorization(*, state: str | None, code: str | None, oauth, 
                                 rights_checked_at=now() if checked else None, last_refreshed_at=None, expiry_warning_sent_at=None)
             if checked:
                 await firm_rights.verify_authorizer(claim.company_id, user.id)
-    if rights in (FirmRights.MISSING, FirmRights.TOKEN_REFUSED):
-        raise firm_rights.refused(reason)
+    if rights in firm_rights.FAILED:
+        raise firm_rights.refused(reason, claim.company_id)
     return await _reloaded(claim.company_id)
 
 

@@ -50,5 +50,5 @@ async def oauth_callback(request: Request) -> RedirectResponse:
     except (DomainError, DomainErrors) as exc:
         first = exc.errors[0] if isinstance(exc, DomainErrors) else exc
         log.info("e-Factura callback refused: %s", first.code)
-        return _landing(app_url, "error", str(first.code))
+        return _landing(app_url, "error", str(first.code), getattr(first, "company_id", None))
     return _landing(app_url, "ok", None, integration.company_id)

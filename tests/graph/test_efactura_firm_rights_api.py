@@ -42,7 +42,7 @@ async def test_foreign_certificate_ends_in_error_and_nothing_can_use_it(service,
     assert f.company["cui"] not in other.cuis
     location = await pick_certificate(http, await start(service, f.token, f.id), holder_key="medium")
     answer = landing(await follow_to_callback(http, service, location))
-    assert answer == {"status": "error", "reason": "NO_EFACTURA_RIGHTS"}
+    assert answer == {"status": "error", "reason": "NO_EFACTURA_RIGHTS", "companyId": f.id}
 
     failed = await integration(service, f.token, f.id)
     assert failed["status"] == "ERROR" and failed["authorizedBy"] is None and failed["certificateSerial"] == other.serial
@@ -82,7 +82,8 @@ async def test_certificate_with_no_rights_at_all_ends_in_error(service, db, http
         assert landing(await follow_to_callback(http, service, location))["reason"] == "NO_EFACTURA_RIGHTS"
     finally:
         service.sandbox.withdrawn.pop(small.serial, None)
-    assert (await integration(service, f.token, f.id))["status"] == "ERROR"
+    failed = await integration(service, f.token, f.id)
+    assert failed["status"] == "ERROR" and "nu are drepturi în SPV la ANAF pentru nicio companie" in failed["lastError"]
 
 
 async def test_own_certificate_verifies_the_person_who_authorized(service, db, http):

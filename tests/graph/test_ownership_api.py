@@ -107,3 +107,21 @@ async def test_only_a_verified_manager_removes_claims_and_only_claims(service, d
     assert err.value.codes == ["NOT_FOUND"]
     claims = (await rep.execute(COMPANY, id=company["id"]))["company"]["claimants"]
     assert sorted(c["user"]["id"] for c in claims) == sorted([squatter["id"], other["id"]])
+
+
+async def test_a_claimant_who_holds_the_link_is_verified_by_claiming_it(service, db):
+    from tests.support.invitations import CLAIM
+
+    firm = await ready_firm(service)
+    cui = firm.cuis[0]
+    squatter_token, _ = await api_user(service)
+    company = await api_company(service, squatter_token, cui)
+    rep_token, _ = await api_user(service, email="ana.reprezentant@client.ro")
+    assert (await api_company(service, rep_token, cui))["id"] == company["id"]  # a second claim, before any proof
+    sent = (await send(service, firm, [row(cui, 0, email="ana.reprezentant@client.ro")]))["invitations"][0]
+    claimed = (await service.client(rep_token).execute(CLAIM, token=await link_token(sent["id"])))["claimInvitation"]
+    assert claimed["errors"] == [] and claimed["invitation"]["clientCompany"]["id"] == company["id"]
+    assert (await service.client(rep_token).execute(OWN))["companies"] == [
+        {"company": {"id": company["id"], "cui": cui, "verification": "VERIFIED_BY_INVITATION"}}]
+    assert [r["id"] for r in (await service.client(rep_token).execute(REQUESTS))["collaborationRequests"]] == [sent["id"]]
+    assert (await service.client(squatter_token).execute(OWN))["companies"] == []
