@@ -14,7 +14,7 @@ BACKFILL_INVITED_OWNERS = (
 
 
 class Migration(migrations.Migration):
-    dependencies = [('models', '0001_initial')]
+    dependencies = [('models', '0002_import_contacts')]
 
     initial = False
 
