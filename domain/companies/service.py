@@ -196,6 +196,8 @@ async def remove_claimant(*, actor: User, company_id: int | str, user_id: int | 
         target = int(user_id)
     except (TypeError, ValueError):
         target = None
+    if target is not None and not 0 < target < 2**63:
+        target = None  # no such row can exist (and the database would refuse the number)
     removed = await Membership.filter(company_id=membership.company_id, user_id=target,
                                       verification=CompanyVerification.UNVERIFIED).delete() if target is not None else 0
     if not removed:

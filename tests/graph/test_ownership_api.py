@@ -105,6 +105,10 @@ async def test_only_a_verified_manager_removes_claims_and_only_claims(service, d
     with pytest.raises(GraphQLError) as err:  # a verified owner is not a claim
         await rep.execute(REMOVE_CLAIMANT, companyId=company["id"], userId=signed["user"]["id"])
     assert err.value.codes == ["NOT_FOUND"]
+    for nobody in ("99999999999999999999", "x"):
+        with pytest.raises(GraphQLError) as err:
+            await rep.execute(REMOVE_CLAIMANT, companyId=company["id"], userId=nobody)
+        assert err.value.codes == ["NOT_FOUND"]
     claims = (await rep.execute(COMPANY, id=company["id"]))["company"]["claimants"]
     assert sorted(c["user"]["id"] for c in claims) == sorted([squatter["id"], other["id"]])
 
