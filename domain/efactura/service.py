@@ -268,6 +268,6 @@ async def disconnect(*, actor: User, company_id: int | str) -> EfacturaIntegrati
         await OAuthState.filter(company_id=membership.company_id, used_at__isnull=True).update(used_at=now())
         await change_status(integration, EfacturaStatus.NOT_CONFIGURED, **forgotten_tokens(), authorized_by_id=None,
                             authorized_at=None, access_expires_at=None, refresh_expires_at=None, certificate_serial=None,
-                            last_error=None, last_refreshed_at=None, expiry_warning_sent_at=None)
+                            rights_checked_at=None, last_error=None, last_refreshed_at=None, expiry_warning_sent_at=None)
     return await _reloaded(membership.company_id)
 
