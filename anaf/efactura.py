@@ -34,7 +34,8 @@ ANAF_API_BASE = "https://api.anaf.ro"
 
 NO_MESSAGES = "Nu exista mesaje"
 NO_RIGHTS_FOR_CIF = "Nu aveti drept in SPV pentru CIF="
-NO_RIGHTS_AT_ALL = "Nu exista niciun CIF pentru care sa aveti drept in SPV"
+# ANAF writes "Nu exista niciun CIF petru care sa aveti drept in SPV" (sic): match the prefix only.
+NO_RIGHTS_AT_ALL = "Nu exista niciun CIF"
 QUOTA_EXCEEDED = "S-au facut deja"
 
 

@@ -20,7 +20,6 @@ import dataclasses
 from datetime import date, timedelta
 from typing import Any, Iterable, Sequence
 
-from anaf.errors import AnafUnavailable
 from anaf.registry import RegistryRecord, normalize_cui
 from domain.companies.models import RegistryAnswer
 from domain.kernel import throttle

@@ -26,6 +26,9 @@ class EfacturaIntegration(Model):
     access_expires_at = fields.DatetimeField(null=True)
     refresh_expires_at = fields.DatetimeField(null=True)
     certificate_serial = fields.CharField(max_length=64, null=True)
+    # When a probe last confirmed the certificate's rights on the company's own CUI; NULL while that is
+    # unknown (ANAF did not answer right after the authorization): checked again before portfolio work.
+    rights_checked_at = fields.DatetimeField(null=True)
     last_error = fields.TextField(null=True)
     last_refreshed_at = fields.DatetimeField(null=True)
     next_refresh_at = fields.DatetimeField(null=True, db_index=True)

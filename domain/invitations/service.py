@@ -17,7 +17,7 @@ from tortoise.expressions import Q
 
 from domain.accounts.models import User
 from domain.companies.models import Company
-from domain.companies.service import require_member
+from domain.companies.service import require_inviter, require_member
 from domain.efactura.service import require_ready_for_portfolio
 from domain.invitations.expiry import expire_overdue
 from domain.invitations.mail import invitation_message, invite_link
@@ -192,11 +192,13 @@ async def _replay(company_id: int, key: str) -> SendResult | None:
 
 
 async def send_invitations(*, actor: User, company_id: int | str, rows: Sequence[InvitationRequest], links: Links,
-                           idempotency_key: str | None = None) -> SendResult:
-    """Invite the representatives of portfolio companies; see the module docstring."""
-    membership = await require_member(actor, company_id)
+                           idempotency_key: str | None = None, efactura=None, oauth=None) -> SendResult:
+    """Invite the representatives of portfolio companies; see the module docstring. Owners and
+    administrators only, unless the firm lets every member invite. Given the ANAF clients, an
+    authorization whose rights on the firm were never confirmed is checked first."""
+    membership = await require_inviter(actor, company_id)
     firm = membership.company
-    await require_ready_for_portfolio(firm)
+    await require_ready_for_portfolio(firm, efactura=efactura, oauth=oauth)
     if len(rows) > MAX_ROWS:
         raise DomainError(ErrorCode.TOO_MANY_ITEMS, f"Send at most {MAX_ROWS} invitations at a time.",
                           f"Trimiteți cel mult {MAX_ROWS} de invitații odată.", field=["invitations"])
@@ -312,6 +314,7 @@ async def _firm_invitation(actor: User, invitation_id: int | str, *, lock: bool 
     except AccessError:
         # A client of the firm sees the firm, not its invitations to others.
         raise NotFound("No invitation with that id.") from None
+    await require_inviter(actor, invitation.firm_id)  # a member sees the invitation; changing it may need a role
     invitation.firm = membership.company
     return invitation
 

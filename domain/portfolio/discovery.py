@@ -48,7 +48,9 @@ async def create_run(*, firm_id: int, started_by_id: int | None, state: dict | N
 async def start_portfolio_discovery(*, actor: User, company_id: int | str, runner) -> DiscoveryRun:
     """Start discovering the firm's portfolio (or return the run already going)."""
     membership = await require_member(actor, company_id, roles=MANAGER_ROLES)
-    await require_ready_for_portfolio(membership.company)
+    services = getattr(runner, "services", None)
+    await require_ready_for_portfolio(membership.company, efactura=getattr(services, "efactura", None),
+                                      oauth=getattr(services, "oauth", None))
     run, created = await create_run(firm_id=membership.company_id, started_by_id=actor.id)
     if created:
         runner.start(run.id)
@@ -87,7 +89,7 @@ async def add_portfolio_companies(*, actor: User, company_id: int | str, cuis: S
     ANAF down → ANAF_UNAVAILABLE and nothing written."""
     membership = await require_member(actor, company_id, roles=MANAGER_ROLES)
     firm = membership.company
-    await require_ready_for_portfolio(firm)
+    await require_ready_for_portfolio(firm, efactura=efactura, oauth=oauth)
     if len(cuis) > MAX_MANUAL_CUIS:
         raise DomainError(ErrorCode.TOO_MANY_ITEMS, f"Add at most {MAX_MANUAL_CUIS} CUIs at a time.",
                           f"Adăugați cel mult {MAX_MANUAL_CUIS} CUI-uri o dată.", field=["cuis"])

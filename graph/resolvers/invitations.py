@@ -74,7 +74,8 @@ class Mutation:
                                idempotency_key: str | None = None) -> SendInvitationsPayload:
         rows = [_request(row) for row in invitations]
         result = await firm_invitations.send_invitations(actor=info.context.require_viewer(), company_id=company_id, rows=rows,
-                                                           links=_links(info), idempotency_key=idempotency_key)
+                                                           links=_links(info), idempotency_key=idempotency_key,
+                                                           efactura=info.context.services.efactura, oauth=info.context.services.oauth)
         return SendInvitationsPayload(invitations=[Invitation.of(row) for row in result.invitations],
                                       errors=[user_error(e, info.context.lang) for e in result.errors])
 

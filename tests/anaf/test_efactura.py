@@ -209,3 +209,14 @@ async def test_local_daily_quota_stops_before_anaf_has_to(sandbox, http, token, 
     served = len(sandbox.state.efactura.calls)
     assert (await client.probe(token, cif)).answer is RightsAnswer.QUOTA_EXCEEDED
     assert len(sandbox.state.efactura.calls) == served  # ANAF was not asked
+
+
+def test_anafs_own_spelling_of_no_rights_at_all_is_recognised():
+    """ANAF's live text has the typo "petru"; the classification goes by the prefix."""
+    import httpx
+
+    from anaf.efactura import _classify
+
+    for text in ("Nu exista niciun CIF petru care sa aveti drept in SPV", "Nu exista niciun CIF pentru care sa aveti drept in SPV"):
+        response = httpx.Response(200, json={"eroare": text, "titlu": "Lista Mesaje"})
+        assert _classify(response, "30747076").answer is RightsAnswer.NO_RIGHTS_AT_ALL

@@ -38,3 +38,24 @@ async def test_a_run_cut_by_a_restart_resumes_from_its_state(start_service, db):
     done = await finished_run(second, token, firm["id"])
     assert done["id"] == run["id"] and done["status"] == "SUCCEEDED"
     assert done["found"] == len(holder("medium").cuis) - 1
+
+
+async def test_job_checks_unconfirmed_authorizations_before_rediscovering(service, db):
+    from domain.efactura.models import EfacturaIntegration
+    from domain.portfolio.models import DiscoveryRun
+
+    token, firm = await accounting_firm(service)  # authorized with its own certificate
+    other_token, other = await accounting_firm(service, "medium")
+    # As if ANAF had not answered the probe right after each authorization.
+    await EfacturaIntegration.all().update(rights_checked_at=None)
+    service.sandbox.withdrawn[holder("medium").serial] = {holder("medium").firm_cui}  # the second firm's certificate lost its rights
+    try:
+        [run_id] = await rediscover_due(service.services)
+    finally:
+        service.sandbox.withdrawn.clear()
+    await service.services.discovery.wait(run_id)
+    assert (await DiscoveryRun.get(id=run_id)).firm_id == int(firm["id"])
+    checked = await EfacturaIntegration.get(company_id=int(firm["id"]))
+    refused = await EfacturaIntegration.get(company_id=int(other["id"]))
+    assert checked.status == "ACTIVE" and checked.rights_checked_at is not None
+    assert refused.status == "ERROR" and refused.access_token_enc is None and holder("medium").firm_cui in refused.last_error

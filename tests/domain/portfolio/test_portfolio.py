@@ -41,7 +41,8 @@ async def firm_with_entries(db):
     user = await User.create(email="a@example.ro", name="Ana", password_hash="x")
     firm = await Company.create(cui="30747076", name="FIRMA", provides_accounting_services=True)
     client = await Company.create(cui="18547290", name="CLIENT")
-    await Membership.create(user=user, company=firm, role=MemberRole.OWNER)
+    # A firm with a discovered portfolio: its owner's e-Factura authorization proved the firm.
+    await Membership.create(user=user, company=firm, role=MemberRole.OWNER, verification="VERIFIED_BY_EFACTURA")
     invitation = await Invitation.create(firm=firm, cui="18547290", company_name="CLIENT", representative_name="Ion",
                                          email="ion@example.ro", phone="+40722123456", token_hash="h" * 64,
                                          sent_at=now(), expires_at=now() + timedelta(days=15), client_company=client)
