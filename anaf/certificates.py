@@ -17,6 +17,26 @@ def certificate_serial_hex(certificate: x509.Certificate) -> str:
     return format(certificate.serial_number, "016X")
 
 
+def serial_number(serial: str | int) -> int | None:
+    """A certificate serial as a number, however it is written: hex in either case, with or without
+    leading zeros, colons, spaces or a 0x prefix (tools and ANAF's answers differ); None if unreadable."""
+    if isinstance(serial, int):
+        return serial
+    text = str(serial).strip().replace(":", "").replace(" ", "").lower().removeprefix("0x")
+    try:
+        return int(text, 16) if text else None
+    except ValueError:
+        return None
+
+
+def same_serial(a: str | int | None, b: str | int | None) -> bool:
+    """Do `a` and `b` name the same certificate serial? Compared as integers (ANAF.md §1)."""
+    if a is None or b is None:
+        return False
+    first, second = serial_number(a), serial_number(b)
+    return first is not None and first == second
+
+
 def common_name(certificate: x509.Certificate) -> str:
     names = certificate.subject.get_attributes_for_oid(NameOID.COMMON_NAME)
     return str(names[0].value) if names else certificate.subject.rfc4514_string()

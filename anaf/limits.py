@@ -16,12 +16,13 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 import uuid
+from collections import deque
 from datetime import datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from aiolimiter import AsyncLimiter
 from redis.asyncio import Redis
 
 ANAF_CALLS_PER_MINUTE = 1000
@@ -52,13 +53,27 @@ def _redis_client(redis: str | Redis) -> tuple[Redis, bool]:
 
 
 class LocalCallLimiter:
-    """Per-process budget of `per_minute` calls (a leaky bucket from aiolimiter)."""
+    """Per-process budget of `per_minute` calls in any sliding window of `window_seconds`.
+
+    A sliding-window log, as ANAF counts: a leaky bucket (which lets a full burst through and then
+    keeps dripping) would allow nearly twice the limit in the first minute."""
 
     def __init__(self, per_minute: int = ANAF_CALLS_PER_MINUTE, *, window_seconds: float = 60.0) -> None:
-        self._limiter = AsyncLimiter(per_minute, window_seconds)
+        self._per_minute = per_minute
+        self._window = window_seconds
+        self._calls: deque[float] = deque()
+        self._lock = asyncio.Lock()
 
     async def acquire(self) -> None:
-        await self._limiter.acquire()
+        async with self._lock:  # callers are served in arrival order
+            while True:
+                now = time.monotonic()
+                while self._calls and self._calls[0] <= now - self._window:
+                    self._calls.popleft()
+                if len(self._calls) < self._per_minute:
+                    self._calls.append(now)
+                    return
+                await asyncio.sleep(self._calls[0] + self._window - now + 0.001)
 
 
 # A sliding-window log in a sorted set, timed by the Redis server's clock so that processes on

@@ -75,9 +75,10 @@ def efactura_budget(settings: Settings) -> EfacturaBudget:
     (set EFACTURA_PROCESSES to the number of processes that call ANAF), so the sum stays under it."""
     redis_url = settings.shared_redis_url
     if redis_url:
-        return EfacturaBudget(RedisCallLimiter(redis_url, ANAF_CALLS_PER_MINUTE), RedisDailyQuota(redis_url))
+        return EfacturaBudget(RedisCallLimiter(redis_url, ANAF_CALLS_PER_MINUTE, window_seconds=61.0), RedisDailyQuota(redis_url))
     share = max(1, ANAF_CALLS_PER_MINUTE // settings.efactura_processes)
-    return EfacturaBudget(LocalCallLimiter(share), MemoryDailyQuota())
+    # A second more than ANAF's minute: a call's arrival at ANAF lags its start here.
+    return EfacturaBudget(LocalCallLimiter(share, window_seconds=61.0), MemoryDailyQuota())
 
 
 def trusted_agent_cas(settings: Settings) -> list[x509.Certificate]:

@@ -56,7 +56,7 @@ def _holder_json(holder: Holder, state: SandboxState) -> dict[str, Any]:
         "firm_cui": holder.firm_cui,
         "cuis": len(holder.cuis),
         "cnps": len(holder.cnps),
-        "withdrawn": sorted(state.withdrawn.get(holder.serial, ())),
+        "withdrawn": sorted(state.withdrawn_for(holder.serial)),
     }
 
 

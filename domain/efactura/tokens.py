@@ -9,7 +9,8 @@ Rules this module owns:
 - The next refresh is planned at 70-80 % of the shorter of the two tokens' lifetimes (random within
   that band, so many integrations authorized together do not refresh together). For ANAF's 90-day
   access token that is 18-27 days before it ends.
-- `invalid_grant` (or a refresh token past its end) means the authorization is dead: status EXPIRED,
+- `invalid_grant`, `invalid_request` "Refresh Token status is expired" (or a refresh token past its
+  end) mean the authorization is dead: status EXPIRED,
   the tokens are forgotten, members are notified and the person who authorized gets an e-mail.
   Network trouble leaves everything as it was; the next attempt tries again.
 """
@@ -99,7 +100,7 @@ async def refresh_locked(integration: EfacturaIntegration, *, oauth,
     try:
         pair = await oauth.refresh(open_token(integration, "refresh", vault=vault))
     except OAuthGrantError as exc:
-        if exc.error != "invalid_grant":
+        if not exc.authorization_dead:
             # invalid_client and the like are this platform's configuration, not the holder's doing.
             log.error("ANAF refused refreshing company %s: %s", integration.company_id, exc)
             return RefreshOutcome.RETRY
