@@ -149,7 +149,8 @@ def build_services(settings: Settings, *, self_url: str, http: httpx.AsyncClient
     # The domain reads the vault and the web app's address from here (see their modules).
     token_vault.install(vault)
     efactura_status.set_app_url(settings.app_url)
-    discovery_options = overrides.pop("discovery_options", None) or {}
+    discovery_options = {"verified_fresh_seconds": settings.rights_verified_fresh_hours * 3600,
+                         **(overrides.pop("discovery_options", None) or {})}
     services = Services(settings=settings, http=http, urls=urls, registry=registry, oauth=oauth, vault=vault, mailer=mailer,
                         efactura=efactura, budget=budget,
                         sockets=LiveSockets(max_per_user=settings.ws_max_connections_per_user), **overrides)

@@ -58,6 +58,9 @@ class Settings:
     redis_url: str | None = None
     efactura_processes: int = 1
     agent_trusted_ca_file: str | None = None
+    # Discovery does not probe again, at ANAF, a client whose rights it verified this recently
+    # (ANAF allows 1,500 simple lists per CUI a day; each probe is one).
+    rights_verified_fresh_hours: float = 6.0
 
     @property
     def shared_redis_url(self) -> str | None:
@@ -104,6 +107,16 @@ def _int(name: str, raw: str, *, minimum: int) -> int:
         raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
     if value < minimum:
         raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _hours(name: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of hours, e.g. 6 or 0.5, got {raw!r}") from None
+    if not 0 <= value <= 24 * 30:
+        raise SettingsError(f"{name} must be between 0 and 720 hours, got {raw!r}")
     return value
 
 
@@ -223,4 +236,5 @@ def load_settings(env: Mapping[str, str] | None = None, *, key_file: Path | None
         redis_url=redis_url,
         efactura_processes=_int("EFACTURA_PROCESSES", get("EFACTURA_PROCESSES") or "1", minimum=1),
         agent_trusted_ca_file=trusted_ca_file,
+        rights_verified_fresh_hours=_hours("RIGHTS_VERIFIED_FRESH_HOURS", get("RIGHTS_VERIFIED_FRESH_HOURS") or "6"),
     )

@@ -30,7 +30,14 @@ from domain.companies.models import Company
 from domain.companies.service import MANAGER_ROLES, member_user_ids
 from domain.efactura import token_vault
 from domain.efactura.models import EfacturaIntegration, EfacturaStatus
-from domain.efactura.status import EXPIRED_REASON, change_status, integration_link, not_authorized
+from domain.efactura.status import (
+    EXPIRED_REASON,
+    REFUSED_REASON,
+    Bilingual,
+    change_status,
+    integration_link,
+    not_authorized,
+)
 from domain.efactura.token_vault import TokenVault
 from domain.kernel.clock import now
 from domain.kernel.events import unit_of_work
@@ -131,17 +138,27 @@ async def _recipients(integration: EfacturaIntegration) -> list[User]:
     return list(await User.filter(id__in=await member_user_ids(integration.company_id, roles=MANAGER_ROLES)))
 
 
-async def expire(integration: EfacturaIntegration) -> None:
+async def expire(integration: EfacturaIntegration, *, reason: Bilingual = EXPIRED_REASON) -> None:
     """The authorization is dead: EXPIRED, tokens forgotten, members told, the authorizer e-mailed."""
     company = await Company.get(id=integration.company_id)
     link = integration_link(company.id)
     for user in await _recipients(integration):
         await outbox.enqueue(kind="efactura_reauthorize", to=user.email, locale=user.locale, template="efactura_reauthorize",
                              context={"company_name": company.name, "user_name": user.name,
-                                      "reason": EXPIRED_REASON.for_locale(user.locale), "link": link},
+                                      "reason": reason.for_locale(user.locale), "link": link},
                              link=link)
-    await change_status(integration, EfacturaStatus.EXPIRED, reason=EXPIRED_REASON,
-                        last_error=EXPIRED_REASON.for_locale(await _locale_of(integration)), **forgotten_tokens())
+    await change_status(integration, EfacturaStatus.EXPIRED, reason=reason,
+                        last_error=reason.for_locale(await _locale_of(integration)), **forgotten_tokens())
+
+
+async def refused_by_anaf(company_id: int) -> None:
+    """ANAF answered a call with the company's access token by refusing the token (HTTP 401/403):
+    the authorization no longer works. It ends at once — EXPIRED, `last_error`, the checklist, the
+    bell and the authorizer's e-mail say so — instead of staying ACTIVE until the next refresh."""
+    async with unit_of_work():
+        integration = await EfacturaIntegration.filter(company_id=company_id).select_for_update().first()
+        if integration is not None and integration.status == EfacturaStatus.ACTIVE:
+            await expire(integration, reason=REFUSED_REASON)
 
 
 async def _locale_of(integration: EfacturaIntegration) -> str:
