@@ -193,14 +193,20 @@ class EfacturaClient:
         return await self.list_messages(access_token, cif, days=1)
 
     async def _list(self, method: str, access_token: str, cif: str, params: dict[str, str]) -> ListResult:
+        completed = getattr(self._limiter, "completed", None)
+
         async def attempt() -> ListResult:
-            await self._limiter.acquire()
-            response = await self._http.get(
-                f"{self._rest}/{method}",
-                params=params,
-                headers={"Authorization": f"Bearer {access_token}"},
-                timeout=self._timeout,
-            )
+            slot = await self._limiter.acquire()
+            try:
+                response = await self._http.get(
+                    f"{self._rest}/{method}",
+                    params=params,
+                    headers={"Authorization": f"Bearer {access_token}"},
+                    timeout=self._timeout,
+                )
+            finally:
+                if completed is not None:
+                    completed(slot)  # ANAF counted the call by now: its minute starts no later
             return _classify(response, cif)
 
         return await with_retries(

@@ -61,16 +61,18 @@ async def _authorize(http: httpx.AsyncClient, url: str, token: str, company_id: 
     assert callback.status_code == 303 and "status=ok" in callback.headers["location"], callback.headers
 
 
-class CountingLimiter:
-    """The service's own per-minute budget, counting the e-Factura calls it lets through."""
+class CountingLimiter(LocalCallLimiter):
+    """The service's own per-minute budget (as `efactura_budget` makes it), counting the e-Factura
+    calls it lets through."""
 
     def __init__(self) -> None:
-        self.inner = LocalCallLimiter(ANAF_CALLS_PER_MINUTE, window_seconds=61.0)
+        super().__init__(ANAF_CALLS_PER_MINUTE, window_seconds=61.0)
         self.calls = 0
 
-    async def acquire(self) -> None:
-        await self.inner.acquire()
+    async def acquire(self) -> int:
+        slot = await super().acquire()
         self.calls += 1
+        return slot
 
 
 async def measure(holder_key: str) -> tuple[float, float, int, int]:
