@@ -20,6 +20,7 @@ cut short (process restart, ANAF down) resumes where it stopped:
   rights lost; daily quota spent → left for another day (the run ends PARTIAL).
 - enrich: ANAF's public registry, ≤100 CUIs per request, ≤1 request a second (the registry client
   spaces them; the next batch is asked for while the previous one is written), upserting entries.
+  Full batches are looked up between probe chunks already, while ANAF's per-minute window moves.
 - finish: rights lost marked, `is_new` moved to this run's entries (only when the run SUCCEEDED: a
   partial run leaves it as it was), the run closed, and a PORTFOLIO_DISCOVERED notification to the
   firm's members.
@@ -289,6 +290,10 @@ class Execution:
             if state.phase == "probe":
                 while state.to_probe:
                     await self._with_pauses(lambda: self._probe_some(state))
+                    if len(state.to_enrich) >= REGISTRY_BATCH:
+                        # Registry lookups between probe chunks: they take the time the probes
+                        # would otherwise spend waiting for ANAF's per-minute window to move.
+                        await self._with_pauses(lambda: self._enrich(state, full_batches_only=True))
                 state.phase = "enrich"
             if state.phase == "enrich":
                 await self._with_pauses(lambda: self._enrich(state))
@@ -425,7 +430,7 @@ class Execution:
     async def _probe_some(self, state: RunState) -> None:
         token = await self._access_token()
         gate = asyncio.Semaphore(self.options.probe_concurrency)
-        chunk = list(state.to_probe)[:UNIT_ITEMS * 4]
+        chunk = list(state.to_probe)[:UNIT_ITEMS * 2]
 
         async def probe(cui: str):
             async with gate:
@@ -466,8 +471,10 @@ class Execution:
             if done_count:
                 await self._save(state, checked=done_count)
 
-    async def _enrich(self, state: RunState) -> None:
+    async def _enrich(self, state: RunState, *, full_batches_only: bool = False) -> None:
         batches = [list(state.to_enrich)[i:i + REGISTRY_BATCH] for i in range(0, len(state.to_enrich), REGISTRY_BATCH)]
+        if full_batches_only:
+            batches = [batch for batch in batches if len(batch) == REGISTRY_BATCH]
         if not batches:
             return
         lookup = asyncio.ensure_future(self.registry.lookup(batches[0]))
