@@ -12,7 +12,7 @@ Answers follow ANAF.md §2, texts verbatim (ANAF's spelling, "petru" and "toatal
 come with HTTP 200 as {"eroare", "titlu": "Lista Mesaje"}; a simple list of more than 500 messages
 answers the text sending clients to the paginated endpoint; missing or unconvertible parameters get
 an HTTP 400 body with ANAF's `dd-MM-yyyy HH:mm:ss` timestamp; a missing, invalid or expired bearer
-token gets 401; more than `per_minute` calls in the rate window (all list calls together,
+token gets 401; a path the service does not have gets 403; more than `per_minute` calls in the rate window (all list calls together,
 sandbox-wide, shared through the store by every process) get 429; more than `per_day_per_cui`
 simple-list calls for one CIF in a day get ANAF's `S-au facut deja ...` text.
 
@@ -317,6 +317,12 @@ class EfacturaRoutes:
         return JSONResponse(asdict(settings))
 
 
+async def _not_granted(request: Request) -> Response:
+    """ANAF's gateway answer to a path it does not serve (e.g. a missing /prod/FCTEL/rest part)."""
+    return JSONResponse({"timestamp": anaf_timestamp(), "status": 403, "error": "Forbidden", "message": "Forbidden"},
+                        status_code=403)
+
+
 def routes(state: SandboxState) -> list[BaseRoute]:
     handlers = EfacturaRoutes(state)
     faults = fault_middleware(state, SERVICE)
@@ -326,6 +332,7 @@ def routes(state: SandboxState) -> list[BaseRoute]:
         service_routes += [
             Route(f"{base}/listaMesajeFactura", handlers.simple_list, methods=["GET"], middleware=faults),
             Route(f"{base}/listaMesajePaginatieFactura", handlers.paginated_list, methods=["GET"], middleware=faults),
+            Route(base + "/{other:path}", _not_granted, methods=["GET", "POST"]),
         ]
     return service_routes + [
         Route("/rights", handlers.rights, methods=["POST"]),

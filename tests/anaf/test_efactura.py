@@ -217,6 +217,15 @@ async def test_missing_invalid_or_expired_token_is_401(start_sandbox, http):
     assert result.answer is RightsAnswer.TOKEN_INVALID
 
 
+async def test_a_path_anaf_does_not_serve_is_403_and_a_token_problem(sandbox, http, token, holder):
+    answer = await http.get(f"{sandbox.url}/prod/FCTEL/rest/listaMesaje", params={"zile": 1, "cif": holder.firm_cui},
+                            headers={"Authorization": f"Bearer {token}"})
+    assert answer.status_code == 403 and ANAF_TIMESTAMP.match(answer.json()["timestamp"])
+    # A client configured with a wrong base lands on such a path.
+    wrong = EfacturaClient(http, f"{sandbox.url}/prod/FCTEL/rest/api", limiter=LocalCallLimiter(1000))
+    assert (await wrong.probe(token, holder.firm_cui)).answer is RightsAnswer.TOKEN_INVALID
+
+
 async def test_paginated_list_in_pages_of_500(sandbox, http, token, holder):
     client = efactura(http, sandbox, environment="test")  # the test environment's path works the same
     cif = cif_with(holder, "busy")
