@@ -21,7 +21,7 @@ from tortoise.exceptions import BaseORMException
 from domain.kernel import events
 from graph.schema import schema
 from portofoliu.db import apply_migrations, pending_migrations, tortoise_config
-from portofoliu.graphql_app import PortofoliuGraphQL
+from portofoliu.graphql_app import PREFLIGHT_HEADERS, PortofoliuGraphQL
 from portofoliu.pubsub import create_broadcast
 from portofoliu.routes import oauth_callback
 from portofoliu.routes.agent_statements import AGENT_STATEMENTS_PATH, agent_statements
@@ -158,7 +158,7 @@ def create_app(settings: Settings, *, self_url: str, migrate: bool | None = None
     middleware = []
     if settings.allowed_origins:
         middleware.append(Middleware(CORSMiddleware, allow_origins=list(settings.allowed_origins),
-                                     allow_methods=["GET", "POST", "OPTIONS"], allow_headers=["authorization", "content-type", "accept-language"],
+                                     allow_methods=["GET", "POST", "OPTIONS"], allow_headers=["authorization", "content-type", "accept-language", *PREFLIGHT_HEADERS],
                                      max_age=600))
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.sandbox = sandbox_app.state.sandbox if sandbox_mounted(settings) else None

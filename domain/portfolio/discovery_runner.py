@@ -57,7 +57,7 @@ from domain.kernel.errors import DomainError, ErrorCode
 from domain.kernel.events import company_channel, emit, unit_of_work
 from domain.notifications.models import NotificationKind
 from domain.notifications.service import Text, notify
-from domain.portfolio.models import DiscoveryRun, DiscoveryStatus, PortfolioEntry, RightsSource, SpvRightsUpload
+from domain.portfolio.models import DiscoveryRun, DiscoveryStatus, PortfolioContact, PortfolioEntry, RightsSource, SpvRightsUpload
 from domain.portfolio.service import FoundCompany, add_source, mark_rights_lost, upsert_entries
 
 log = logging.getLogger(__name__)
@@ -395,15 +395,19 @@ class Execution:
         state.invoiced = len(invoiced - {firm.cui})
         integration = await EfacturaIntegration.get_or_none(company_id=firm.id)
         serial = integration.certificate_serial if integration else None
-        uploads = await SpvRightsUpload.filter(company_id=firm.id).order_by("-id").limit(20) if serial else []
-        upload = next((u for u in uploads if same_serial(u.certificate_serial, serial)), None)
+        # Serials are numbers: the authorization's may be written otherwise than the upload's.
+        same = [upload_id for upload_id, written in await SpvRightsUpload.filter(company_id=firm.id).order_by("-id")
+                .values_list("id", "certificate_serial") if same_serial(written, serial)] if serial else []
+        upload = await SpvRightsUpload.get(id=same[0]) if same else None
         spv = {c for c in (upload.cuis if upload else []) if is_company_cui(c)}
         claimed = (RightsSource.MANUAL.value, RightsSource.IMPORT.value)
         known = {cui: (set(sources), verified, lost) for cui, sources, verified, lost in await PortfolioEntry.filter(
             firm_id=firm.id).values_list("cui", "sources", "rights_verified_at", "rights_lost_at")}
+        # The accountant's imported list: its CUIs are candidates until ANAF confirms them.
+        imported = set(await PortfolioContact.filter(firm_id=firm.id).values_list("cui", flat=True))
 
         candidates: dict[str, set[str]] = {}
-        for cui in (*sorted(live), *sorted(invoiced), *sorted(spv), *sorted(known)):
+        for cui in (*sorted(live), *sorted(invoiced), *sorted(spv), *sorted(known), *sorted(imported - set(known))):
             if cui == firm.cui:
                 continue
             sources = candidates.setdefault(cui, set())
@@ -414,6 +418,8 @@ class Execution:
             if cui in spv:
                 sources.add(RightsSource.SPV.value)
             sources.update(s for s in known.get(cui, (set(),))[0] if s in claimed)
+            if cui in imported:
+                sources.add(RightsSource.IMPORT.value)
         fresh_since = now() - timedelta(seconds=self.options.verified_fresh_seconds)
         fresh: dict[str, set[str]] = {}
         for cui, sources in candidates.items():
