@@ -251,10 +251,15 @@ async def close_run(run_id: int, status: DiscoveryStatus, error: str | None = No
         await run.save(update_fields=["status", "error", "finished_at", "running_key", "new_count", "state"])
         emit(company_channel(run.firm_id), "discovery", id=run.id)
         problem = state.rights_problem if state is not None else None
+        known_problem = None
         if problem is not None or (state is not None and state.phase == "done"):
             # What the firm's own list said about the certificate's rights, for the set-up checklist.
+            integration = await EfacturaIntegration.get_or_none(company_id=run.firm_id)
+            known_problem = integration.rights_problem if integration else None
             await EfacturaIntegration.filter(company_id=run.firm_id).update(rights_problem=problem)
-        if problem is not None:
+        # The bell rings for a problem when it is new, or when a person started the run; the daily
+        # re-discovery does not ring it again every day (the checklist keeps showing it).
+        if problem is not None and (problem != known_problem or run.started_by_id is not None):
             firm = await Company.get(id=run.firm_id)
             await notify(user_ids=await member_user_ids(run.firm_id), kind=NotificationKind.PORTFOLIO_DISCOVERED,
                          text=text_rights_problem(problem, firm.cui), company_id=run.firm_id,

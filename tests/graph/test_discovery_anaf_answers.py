@@ -125,3 +125,18 @@ async def test_cuis_verified_recently_are_not_probed_again(start_service, db):
     assert asked == 1 + len(invoicing(holder("small").firm_cui).without_rights)
     entries = await all_entries(service, token, firm["id"])
     assert {e["cui"] for e in entries} == invoiced_of("small") and all(e["sources"] == ["INVOICED"] for e in entries)
+
+
+async def test_the_daily_rediscovery_does_not_ring_a_known_rights_problem_again(service, db):
+    from domain.portfolio.discovery import create_run
+
+    token, firm = await accounting_firm(service, "unlinked")
+    await discover(service, token, firm["id"])
+    assert len([n for n in await bell(firm["id"]) if n.kind == "PORTFOLIO_DISCOVERED"]) == 1
+    run, _ = await create_run(firm_id=int(firm["id"]), started_by_id=None)  # as the daily job starts it
+    service.services.discovery.start(run.id)
+    await service.services.discovery.wait(run.id)
+    assert len([n for n in await bell(firm["id"]) if n.kind == "PORTFOLIO_DISCOVERED"]) == 1
+    assert (await checklist(service, token, firm["id"]))["ready"] is False  # still shown there
+    await discover(service, token, firm["id"])  # a person asking again hears it again
+    assert len([n for n in await bell(firm["id"]) if n.kind == "PORTFOLIO_DISCOVERED"]) == 2
