@@ -27,6 +27,7 @@ from portofoliu.routes import oauth_callback
 from portofoliu.routes.agent_statements import AGENT_STATEMENTS_PATH, agent_statements
 from portofoliu.services import build_services
 from portofoliu.settings import SANDBOX_MOUNT, Settings
+from portofoliu.web_client import WEB_DIST, WebClientFallback, built
 
 log = logging.getLogger(__name__)
 
@@ -97,9 +98,10 @@ def outbox_page_mounted(settings: Settings) -> bool:
 
 
 def create_app(settings: Settings, *, self_url: str, migrate: bool | None = None, sandbox_config=None,
-               **service_overrides) -> Starlette:
+               web_dist: Path | None = WEB_DIST, **service_overrides) -> Starlette:
     """`self_url` is where this process listens; in sandbox mode the ANAF clients call the sandbox
-    mounted here over real HTTP through it, exactly as they would call ANAF."""
+    mounted here over real HTTP through it, exactly as they would call ANAF. When the web client is
+    built (`web_dist`), every path no route answers serves it."""
     migrate = settings.embedded if migrate is None else migrate
 
     @asynccontextmanager
@@ -162,4 +164,7 @@ def create_app(settings: Settings, *, self_url: str, migrate: bool | None = None
                                      max_age=600))
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.sandbox = sandbox_app.state.sandbox if sandbox_mounted(settings) else None
+    app.state.web_client = built(web_dist)
+    if app.state.web_client:
+        app.router.default = WebClientFallback(web_dist, app.router.not_found)
     return app

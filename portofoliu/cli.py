@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
+from dataclasses import replace
 
 import click
 
@@ -21,6 +23,15 @@ def _settings():
 
 def _logging(level: str) -> None:
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def with_served_app_url(settings, *, host: str, port: int, env=None):
+    """Without an explicit APP_URL, links (e-mails, ANAF's redirect) point at this process: its port."""
+    env = os.environ if env is None else env
+    if (env.get("APP_URL") or "").strip():
+        return settings
+    name = "localhost" if host in ("127.0.0.1", "localhost") else (f"[{host}]" if ":" in host else host)
+    return replace(settings, app_url=f"http://{name}:{port}")
 
 
 @click.group()
@@ -41,8 +52,11 @@ def serve(host: str, port: int, log_level: str) -> None:
     settings = _settings()
     _logging(log_level)
     local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    settings = with_served_app_url(settings, host=local, port=port)
     app = create_app(settings, self_url=f"http://{local}:{port}")
     click.echo(f"Portofoliu on http://{local}:{port}/graphql (database: {settings.database_url.split('://')[0]}, ANAF: {settings.anaf_mode})")
+    if app.state.web_client:
+        click.echo(f"Web app on {settings.app_url}/")
     from portofoliu.server import Server
 
     # Server pings every 20 s find dead peers; on shutdown sockets are closed with 1001 and a reason.

@@ -69,13 +69,13 @@ async def _respond(actor: User, invitation_id: int, accept: bool) -> Invitation:
     await notify(user_ids=await member_user_ids(firm.id), kind=NotificationKind.INVITATION_ACCEPTED if accept else NotificationKind.INVITATION_DECLINED,
                  text=answered(client, accepted=accept), company_id=client.id, invitation_id=invitation.id)
     await answer_to_firm(invitation, accepted=accept, firm=firm, client=client, client_user=actor,
-                         recipients=await _firm_followers(invitation))
+                         recipients=await firm_followers(invitation))
     emit(company_channel(client.id), "invitation", id=invitation.id)
     invitation.firm, invitation.client_company = firm, client
     return invitation
 
 
-async def _firm_followers(invitation: Invitation) -> list[User]:
+async def firm_followers(invitation: Invitation) -> list[User]:
     """Who is e-mailed about the answer: the accountant who sent the invitation, else the firm's managers."""
     if invitation.created_by_id and await Membership.filter(user_id=invitation.created_by_id, company_id=invitation.firm_id).exists():
         return await User.filter(id=invitation.created_by_id)

@@ -18,10 +18,11 @@ from domain.accounts.passwords import check_password_rules
 from domain.accounts.service import SignedIn, create_user, email_exists, open_session
 from domain.companies.models import Company, MemberRole, Membership
 from domain.companies.service import MANAGER_ROLES, Registry, add_company_with_owner, fetch_registry_record, member_user_ids
-from domain.invitations.mail import collaboration_request
+from domain.invitations.collaborations import firm_followers
+from domain.invitations.mail import collaboration_request, declined_by_link_to_firm
 from domain.invitations.models import Invitation, InvitationStatus
 from domain.invitations.state import Action, effective_status, record, require_status, with_companies
-from domain.invitations.texts import client_account_created, collaboration_invitation
+from domain.invitations.texts import client_account_created, collaboration_invitation, declined_by_link
 from domain.kernel import clock
 from domain.kernel.contacts import clean_name, normalise_phone
 from domain.kernel.errors import DomainError, ErrorCode, NotFound
@@ -146,6 +147,23 @@ async def _claim(invitation: Invitation, *, actor: User, registry: Registry, app
     async with unit_of_work():
         invitation = await _relock(invitation.id)
         await _link_company(invitation, user=actor, registry_record=record_, app_url=app_url, action=Action.CLAIMED)
+    return await with_companies(invitation)
+
+
+async def decline(*, token: str) -> Invitation:
+    """Decline from the e-mailed link, without an account (the link proves the address, as for
+    sign-up). Only an unused link (PENDING) declines; afterwards the company answers from the bell.
+    The firm is told in its bell and by e-mail; the company can be invited again later."""
+    invitation = await _usable(token)
+    async with unit_of_work():
+        invitation = await _relock(invitation.id)
+        invitation.status, invitation.answered_at, invitation.open_key = InvitationStatus.DECLINED, clock.now(), None
+        await invitation.save(update_fields=["status", "answered_at", "open_key"])
+        await record(invitation, action=Action.DECLINED, actor_id=None, detail="declined from the invitation link")
+        firm = await Company.get(id=invitation.firm_id)
+        await notify(user_ids=await member_user_ids(firm.id), kind=NotificationKind.INVITATION_DECLINED,
+                     text=declined_by_link(invitation.company_name, invitation.cui), invitation_id=invitation.id)
+        await declined_by_link_to_firm(invitation, firm=firm, recipients=await firm_followers(invitation))
     return await with_companies(invitation)
 
 

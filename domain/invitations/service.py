@@ -224,9 +224,12 @@ async def _send_valid(*, actor: User, firm: Company, valid: list[_ValidRow], inv
             invitations = [Invitation._init_from_db(**inserted[r["token_hash"]]) for r in to_create]
             await insert_rows(InvitationEvent, [dict(invitation_id=inv.id, actor_id=actor.id, action=Action.SENT) for inv in invitations])
             await link_sent_invitations(firm.id, [inv.cui for inv in invitations])
-            await queue_invitation_mail(invitation_message(inv, firm_name=firm.name, link=invite_link(links.app_url, tokens[inv.token_hash]))
+            accounts = await User.filter(email__in=list({inv.email for inv in invitations})).values_list("id", "email", "locale")
+            with_account = {email for _, email, _ in accounts}
+            await queue_invitation_mail(invitation_message(inv, firm_name=firm.name, link=invite_link(links.app_url, tokens[inv.token_hash]),
+                                                           account_exists=inv.email in with_account)
                                         for inv in invitations)
-            await _ring_existing_accounts(firm, invitations)
+            await _ring_existing_accounts(firm, invitations, accounts)
             for inv in invitations:
                 inv.firm = firm
                 emit(company_channel(firm.id), "invitation", id=inv.id)
@@ -237,10 +240,10 @@ async def _send_valid(*, actor: User, firm: Company, valid: list[_ValidRow], inv
     return SendResult(invitations=invitations, errors=errors)
 
 
-async def _ring_existing_accounts(firm: Company, invitations: list[Invitation]) -> None:
-    """Invitees whose e-mail already has an account see the invitation in their bell at once, and
-    can take it from there (`claim_by_id`); the others get it when they sign up from the link."""
-    accounts = await User.filter(email__in=list({inv.email for inv in invitations})).values_list("id", "email", "locale")
+async def _ring_existing_accounts(firm: Company, invitations: list[Invitation], accounts: list[tuple[int, str, str]]) -> None:
+    """Invitees whose e-mail already has an account (`accounts`: id, e-mail, locale) see the
+    invitation in their bell at once, and can take it from there (`claim_by_id`); the others get it
+    when they sign up from the link."""
     by_email = {email: user_id for user_id, email, _ in accounts}
     notices = [Notice(user_id=by_email[inv.email], kind=NotificationKind.COLLABORATION_INVITATION,
                       text=invitation_received(firm.name, inv.company_name, inv.cui), company_id=firm.id, invitation_id=inv.id)
@@ -283,7 +286,8 @@ async def resend_invitation(*, actor: User, invitation_id: int | str, links: Lin
         await invitation.save(update_fields=["token_hash", "previous_token_hash", "sent_at", "expires_at", "reminders_sent"])
         await throttle.record(limit_key)
         await record(invitation, action=Action.RESENT, actor_id=actor.id)
-        await queue_invitation_mail([invitation_message(invitation, firm_name=invitation.firm.name, link=invite_link(links.app_url, token))])
+        await queue_invitation_mail([invitation_message(invitation, firm_name=invitation.firm.name, link=invite_link(links.app_url, token),
+                                                        account_exists=await User.filter(email=invitation.email).exists())])
     return await with_companies(invitation)
 
 

@@ -116,6 +116,12 @@ class Mutation:
                                                         app_url=ctx.settings.app_url)
         return InvitationPayload(invitation=Invitation.of(invitation))
 
+    @strawberry.mutation(description="Decline from the e-mailed link, without an account (an unused link only: "
+                                     "afterwards the company answers from the bell). The firm is told.")
+    @returns_payload(InvitationPayload)
+    async def decline_invitation(self, info: Info, token: str) -> InvitationPayload:
+        return InvitationPayload(invitation=Invitation.of(await invitation_links.decline(token=token)))
+
     @strawberry.mutation(description="The client company's owners and administrators accept or decline, once.")
     @returns_payload(InvitationPayload)
     async def respond_to_collaboration(self, info: Info, invitation_id: strawberry.ID, accept: bool) -> InvitationPayload:
