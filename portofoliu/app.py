@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import tempfile
 from contextlib import asynccontextmanager
 from importlib.metadata import entry_points
 from pathlib import Path
@@ -77,6 +79,20 @@ def sandbox_mounted(settings: Settings) -> bool:
     return settings.sandbox and not (settings.anaf_registry_url and settings.anaf_oauth_url and settings.anaf_api_url)
 
 
+def sandbox_state_path(settings: Settings) -> str:
+    """Where the mounted sandbox keeps its state (keys, issued tokens, counters) across restarts:
+    beside the SQLite database (`portofoliu.sqlite3` → `portofoliu.anaf-sandbox.sqlite3`), or, with
+    PostgreSQL, in a file of the system's temporary directory named after the database, which every
+    process of this machine using that database shares."""
+    if settings.is_sqlite:
+        path = settings.database_url.removeprefix("sqlite://")
+        if path and path != ":memory:":
+            database = Path(path)
+            return str(database.with_name(f"{database.stem}.anaf-sandbox.sqlite3"))
+    digest = hashlib.sha256(settings.database_url.encode()).hexdigest()[:16]
+    return str(Path(tempfile.gettempdir()) / f"portofoliu-anaf-sandbox-{digest}.sqlite3")
+
+
 def outbox_page_mounted(settings: Settings) -> bool:
     """The page showing kept e-mail is a demo tool: embedded set-up, or sandbox without real SMTP."""
     return settings.embedded or (settings.sandbox and not settings.smtp_url)
@@ -138,6 +154,8 @@ def create_app(settings: Settings, *, self_url: str, migrate: bool | None = None
         sandbox_config.oauth_client_id = settings.anaf_client_id
         sandbox_config.oauth_client_secret = settings.anaf_client_secret
         sandbox_config.oauth_redirect_uris = (settings.redirect_uri,)
+        if sandbox_config.state_path is None:
+            sandbox_config.state_path = sandbox_state_path(settings)
         sandbox_app = create_sandbox_app(sandbox_config)
         routes.append(Mount(SANDBOX_MOUNT, app=sandbox_app))
     middleware = []

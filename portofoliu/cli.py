@@ -92,7 +92,9 @@ def sandbox() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=9000, show_default=True, type=int)
 @click.option("--redirect-uri", multiple=True, help="Registered OAuth callback(s); default {APP_URL}/anaf/oauth/callback.")
-def sandbox_serve(host: str, port: int, redirect_uri: tuple[str, ...]) -> None:
+@click.option("--state", "state_path", default="anaf-sandbox.sqlite3", show_default=True,
+              help="SQLite file keeping the signing key, issued tokens and call counters across restarts.")
+def sandbox_serve(host: str, port: int, redirect_uri: tuple[str, ...], state_path: str) -> None:
     """Run the sandbox on its own port (its paths then start at /)."""
     import uvicorn
 
@@ -101,7 +103,7 @@ def sandbox_serve(host: str, port: int, redirect_uri: tuple[str, ...]) -> None:
 
     settings = _settings()
     config = SandboxConfig(oauth_client_id=settings.anaf_client_id, oauth_client_secret=settings.anaf_client_secret,
-                           oauth_redirect_uris=redirect_uri or (settings.redirect_uri,))
+                           oauth_redirect_uris=redirect_uri or (settings.redirect_uri,), state_path=state_path)
     uvicorn.run(create_sandbox_app(config), host=host, port=port)
 
 

@@ -75,9 +75,10 @@ def efactura_budget(settings: Settings) -> EfacturaBudget:
     (set EFACTURA_PROCESSES to the number of processes that call ANAF), so the sum stays under it."""
     redis_url = settings.shared_redis_url
     if redis_url:
-        return EfacturaBudget(RedisCallLimiter(redis_url, ANAF_CALLS_PER_MINUTE), RedisDailyQuota(redis_url))
+        return EfacturaBudget(RedisCallLimiter(redis_url, ANAF_CALLS_PER_MINUTE, window_seconds=61.0), RedisDailyQuota(redis_url))
     share = max(1, ANAF_CALLS_PER_MINUTE // settings.efactura_processes)
-    return EfacturaBudget(LocalCallLimiter(share), MemoryDailyQuota())
+    # A second more than ANAF's minute: a call's arrival at ANAF lags its start here.
+    return EfacturaBudget(LocalCallLimiter(share, window_seconds=61.0), MemoryDailyQuota())
 
 
 def trusted_agent_cas(settings: Settings) -> list[x509.Certificate]:
@@ -150,7 +151,8 @@ def build_services(settings: Settings, *, self_url: str, http: httpx.AsyncClient
     # The domain reads the vault and the web app's address from here (see their modules).
     token_vault.install(vault)
     efactura_status.set_app_url(settings.app_url)
-    discovery_options = overrides.pop("discovery_options", None) or {}
+    discovery_options = {"verified_fresh_seconds": settings.rights_verified_fresh_hours * 3600,
+                         **(overrides.pop("discovery_options", None) or {})}
     services = Services(settings=settings, http=http, urls=urls, registry=registry, oauth=oauth, vault=vault, mailer=mailer,
                         efactura=efactura, budget=budget,
                         sockets=LiveSockets(max_per_user=settings.ws_max_connections_per_user), **overrides)

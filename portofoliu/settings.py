@@ -67,6 +67,9 @@ class Settings:
     registry_cache_seconds: int = 24 * 3600
     signups_per_address_hour: int = 20
     registry_lookups_per_user_minute: int = 20
+    # Discovery does not probe again, at ANAF, a client whose rights it verified this recently
+    # (ANAF allows 1,500 simple lists per CUI a day; each probe is one).
+    rights_verified_fresh_hours: float = 6.0
 
     @property
     def shared_redis_url(self) -> str | None:
@@ -113,6 +116,16 @@ def _int(name: str, raw: str, *, minimum: int) -> int:
         raise SettingsError(f"{name} must be a whole number, got {raw!r}") from None
     if value < minimum:
         raise SettingsError(f"{name} must be at least {minimum}, got {value}")
+    return value
+
+
+def _hours(name: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of hours, e.g. 6 or 0.5, got {raw!r}") from None
+    if not 0 <= value <= 24 * 30:
+        raise SettingsError(f"{name} must be between 0 and 720 hours, got {raw!r}")
     return value
 
 
@@ -250,4 +263,5 @@ def load_settings(env: Mapping[str, str] | None = None, *, key_file: Path | None
         signups_per_address_hour=_int("SIGNUPS_PER_ADDRESS_HOUR", get("SIGNUPS_PER_ADDRESS_HOUR") or "20", minimum=1),
         registry_lookups_per_user_minute=_int("REGISTRY_LOOKUPS_PER_USER_MINUTE", get("REGISTRY_LOOKUPS_PER_USER_MINUTE") or "20", minimum=1),
         registry_cache_seconds=_int("REGISTRY_CACHE_SECONDS", get("REGISTRY_CACHE_SECONDS") or str(24 * 3600), minimum=0),
+        rights_verified_fresh_hours=_hours("RIGHTS_VERIFIED_FRESH_HOURS", get("RIGHTS_VERIFIED_FRESH_HOURS") or "6"),
     )

@@ -33,6 +33,9 @@ class EfacturaIntegration(Model):
     last_refreshed_at = fields.DatetimeField(null=True)
     next_refresh_at = fields.DatetimeField(null=True, db_index=True)
     expiry_warning_sent_at = fields.DatetimeField(null=True)
+    # What ANAF's e-Factura said the authorizing certificate lacks, as the last discovery learnt it:
+    # "OWN_CUI" (no SPV rights on the company itself) or "ANY" (no SPV rights at all); NULL when fine.
+    rights_problem = fields.CharField(max_length=16, null=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:

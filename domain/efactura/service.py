@@ -36,7 +36,7 @@ from domain.companies.service import MANAGER_ROLES, anaf_unavailable, membership
 from domain.efactura import firm_rights
 from domain.efactura.firm_rights import FirmRights
 from domain.efactura.models import EfacturaIntegration, EfacturaStatus, OAuthState
-from domain.efactura.status import change_status, denial_reason, not_authorized
+from domain.efactura.status import change_status, denial_reason, not_authorized, rights_problem_error
 from domain.efactura.token_vault import TokenVault
 from domain.efactura.tokens import access_token_for, forgotten_tokens, pair_fields  # noqa: F401 - access_token_for is part of this capability's surface
 from domain.kernel.clock import now
@@ -141,9 +141,13 @@ def readiness_problems(company: Company, integration: EfacturaIntegration | None
 async def setup_checklist(*, actor: User, company_id: int | str) -> SetupChecklist:
     membership = await require_member(actor, company_id)
     integration = await EfacturaIntegration.get_or_none(company_id=membership.company_id)
+    problems = readiness_problems(membership.company, integration)
+    if integration is not None and integration.status == EfacturaStatus.ACTIVE and integration.rights_problem:
+        # Discovery may still be started (to check again once ANAF shows the rights), but it cannot find clients.
+        problems.append(rights_problem_error(integration.rights_problem, membership.company.cui))
     return SetupChecklist(provides_accounting_services=membership.company.provides_accounting_services,
                           efactura_active=integration is not None and integration.status == EfacturaStatus.ACTIVE,
-                          problems=readiness_problems(membership.company, integration))
+                          problems=problems)
 
 
 async def require_ready_for_portfolio(company: Company, *, efactura=None, oauth=None) -> None:

@@ -18,6 +18,7 @@ from anaf.errors import AnafError
 from domain.accounts.models import User
 from domain.companies.service import MANAGER_ROLES, anaf_unavailable, require_member
 from domain.efactura.service import access_token_for, require_ready_for_portfolio
+from domain.efactura.tokens import refused_by_anaf
 from domain.kernel.clock import now
 from domain.kernel.errors import DomainError, ErrorCode
 from domain.kernel.events import company_channel, emit, unit_of_work
@@ -118,6 +119,7 @@ async def add_portfolio_companies(*, actor: User, company_id: int | str, cuis: S
             if answer.answer is RightsAnswer.HAS_RIGHTS:
                 with_rights.append(cui)
             elif answer.answer is RightsAnswer.TOKEN_INVALID:
+                await refused_by_anaf(firm.id)
                 raise DomainError(ErrorCode.EFACTURA_NOT_AUTHORIZED,
                                   "ANAF no longer accepts this company's e-Factura authorization; authorize again.",
                                   "ANAF nu mai acceptă autorizarea e-Factura a companiei; autorizați din nou.")

@@ -9,6 +9,7 @@ from datetime import timedelta
 from playwright.async_api import Page, expect
 
 from tests.browser.conftest import screen
+from anaf.sandbox.efactura_messages import invoicing
 from tests.support.factories import holder
 from tests.support.smtp import links_in, text_of
 
@@ -86,7 +87,8 @@ async def test_the_seed_journey_accountant_and_client(web, browser, send_mail):
     found = accountant.get_by_test_id("entities-found")
     await expect(found).to_have_text(re.compile(r"^\d+ entități găsite"), timeout=30_000)
     count = int((await found.text_content()).split()[0])
-    assert count == len(firm_holder.cuis) - 1  # every company of the certificate but the firm itself
+    # Every client the firm invoiced over the last 60 days that the certificate has rights for.
+    assert count == len(invoicing(firm_holder.firm_cui).clients)
     await expect(accountant.get_by_text(f"1–20 din {count}")).to_be_visible()
     await screen(accountant, "07-companies-portfolio")
 

@@ -77,11 +77,11 @@ async def test_certificate_with_no_rights_at_all_ends_in_error(service, db, http
     small = holder("small")
     f = await firm(service)
     location = await pick_certificate(http, await start(service, f.token, f.id))
-    service.sandbox.withdrawn[small.serial] = set(small.cuis)  # "Nu exista niciun CIF ..." from now on
+    service.sandbox.store.change_withdrawn(small.serial, withdraw=[*small.cuis], restore=[])  # "Nu exista niciun CIF ..." from now on
     try:
         assert landing(await follow_to_callback(http, service, location))["reason"] == "NO_EFACTURA_RIGHTS"
     finally:
-        service.sandbox.withdrawn.pop(small.serial, None)
+        service.sandbox.store.change_withdrawn(small.serial, withdraw=[], restore=[*small.cuis])
     failed = await integration(service, f.token, f.id)
     assert failed["status"] == "ERROR" and "nu are drepturi în SPV la ANAF pentru nicio companie" in failed["lastError"]
 

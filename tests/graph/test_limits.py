@@ -2,7 +2,6 @@
 out), X-Forwarded-For believed only from TRUSTED_PROXIES, sign-ups per address, daily caps on
 invitation e-mails per recipient and per firm. The parallel cases are in test_limit_races.py."""
 
-from tests.support.factories import api_user
 from tests.support.invitations import RESEND, REVOKE, ready_firm, row, send
 
 SIGN_IN = """mutation($email: String!, $password: String!) { signIn(email: $email, password: $password) { token errors { code message } } }"""
