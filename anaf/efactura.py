@@ -5,8 +5,10 @@ classification. ANAF sends most errors with HTTP 200 and a Romanian text in `ero
 are classified by those texts, never by the status code alone:
 
 - `mesaje`, or `Nu exista mesaje ...`            → HAS_RIGHTS (no messages is not an error)
+- `Lista de mesaje este mai mare decat numarul de 500 ...` → HAS_RIGHTS with `over_limit`: the
+  rights are confirmed; the messages themselves are read from the paginated endpoint
 - `Nu aveti drept in SPV pentru CIF=...`        → NO_RIGHTS_FOR_CIF
-- `Nu exista niciun CIF pentru care ...`        → NO_RIGHTS_AT_ALL (stop asking for other CIFs)
+- `Nu exista niciun CIF ...` (ANAF writes "petru") → NO_RIGHTS_AT_ALL (stop asking for other CIFs)
 - `S-au facut deja ...` (daily quota)           → QUOTA_EXCEEDED (do not insist today)
 - HTTP 401/403                                  → TOKEN_INVALID
 - HTTP 429, 5xx, timeouts                       → retried with backoff, then AnafUnavailable
@@ -19,8 +21,9 @@ one unit of the per-CUI `DailyQuota` when one is given, so the application stops
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from enum import Enum
 
 import httpx
@@ -31,11 +34,19 @@ from anaf.limits import CallLimiter, DailyQuota
 from anaf.retry import RetryableAnswer, retry_after_seconds, with_retries
 
 ANAF_API_BASE = "https://api.anaf.ro"
+MAX_WINDOW = timedelta(days=60) - timedelta(minutes=5)
 
 NO_MESSAGES = "Nu exista mesaje"
 NO_RIGHTS_FOR_CIF = "Nu aveti drept in SPV pentru CIF="
-NO_RIGHTS_AT_ALL = "Nu exista niciun CIF pentru care sa aveti drept in SPV"
+# ANAF writes "Nu exista niciun CIF petru care sa aveti drept in SPV" (sic): match the prefix only.
+NO_RIGHTS_AT_ALL = "Nu exista niciun CIF"
+OVER_500 = "Lista de mesaje este mai mare decat numarul de 500"
 QUOTA_EXCEEDED = "S-au facut deja"
+SENT_INVOICE = "FACTURA TRIMISA"
+
+# `detalii` of an invoice, in its two wordings (production puts two spaces before "ca autofactura").
+_ISSUED = re.compile(r"emisa\s+de\s+cif_emitent=(?P<seller>\w+)\s+pentru\s+cif_beneficiar=(?P<buyer>\w+)")
+_SELF_BILLED = re.compile(r"transmisa\s+de\s+cif=(?P<buyer>\w+)\s+ca\s+autofactura\s+in\s+numele\s+cif=(?P<seller>\w+)")
 
 
 class RightsAnswer(Enum):
@@ -66,6 +77,28 @@ class ListResult:
     serial: str | None = None
     error_text: str | None = None
     page: PageInfo | None = None
+    over_limit: bool = False  # the simple list has more than 500 messages: ask the paginated endpoint
+
+
+@dataclass(frozen=True)
+class InvoiceParties:
+    seller: str
+    buyer: str
+    self_billed: bool
+
+
+def invoice_parties(detalii: str) -> InvoiceParties | None:
+    """Seller and buyer of an invoice message, from `detalii` in either wording; None otherwise.
+
+    `... emisa de cif_emitent=<seller> pentru cif_beneficiar=<buyer>`, or for self-billing
+    `... transmisa de cif=<buyer>  ca autofactura in numele cif=<seller>`. The identifiers are as
+    ANAF wrote them: CUIs, CNPs or foreign VAT numbers.
+    """
+    for pattern, self_billed in ((_SELF_BILLED, True), (_ISSUED, False)):
+        found = pattern.search(detalii or "")
+        if found:
+            return InvoiceParties(found["seller"], found["buyer"], self_billed)
+    return None
 
 
 class EfacturaRequestError(AnafError):
@@ -130,19 +163,50 @@ class EfacturaClient:
         params |= {"filtru": filter} if filter else {}
         return await self._list("listaMesajePaginatieFactura", access_token, cif, params)
 
+    async def messages(
+        self, access_token: str, cif: str, *, days: int = 60, filter: str | None = None, now: datetime | None = None
+    ) -> ListResult:
+        """Every message of the last `days` days: the simple list, or — when it answers that there are
+        more than 500 — every page of `listaMesajePaginatieFactura` over the same window. The result's
+        `answer` is the first call's; its `messages` are all of them."""
+        first = await self.list_messages(access_token, cif, days=days, filter=filter)
+        if first.answer is not RightsAnswer.HAS_RIGHTS or not first.over_limit:
+            return first
+        end = (now or datetime.now(UTC)) - timedelta(seconds=1)
+        # ANAF refuses a startTime older than 60 days "from the moment of the request": keep a margin.
+        start = end - min(timedelta(days=days), MAX_WINDOW)
+        messages: list[dict] = []
+        page, pages = 1, 1
+        result = first
+        while page <= pages:
+            result = await self.list_messages_page(access_token, cif, start=start, end=end, page=page, filter=filter)
+            if result.answer is not RightsAnswer.HAS_RIGHTS:
+                return result
+            messages += result.messages
+            pages = result.page.total_pages if result.page else page
+            page += 1
+        return ListResult(RightsAnswer.HAS_RIGHTS, cif, messages=messages, rights_list=first.rights_list or result.rights_list,
+                          serial=result.serial or first.serial, page=result.page)
+
     async def probe(self, access_token: str, cif: str) -> ListResult:
         """Does the token's certificate have SPV rights for `cif`? (ANAF.md §2, "Probing rights")."""
         return await self.list_messages(access_token, cif, days=1)
 
     async def _list(self, method: str, access_token: str, cif: str, params: dict[str, str]) -> ListResult:
+        completed = getattr(self._limiter, "completed", None)
+
         async def attempt() -> ListResult:
-            await self._limiter.acquire()
-            response = await self._http.get(
-                f"{self._rest}/{method}",
-                params=params,
-                headers={"Authorization": f"Bearer {access_token}"},
-                timeout=self._timeout,
-            )
+            slot = await self._limiter.acquire()
+            try:
+                response = await self._http.get(
+                    f"{self._rest}/{method}",
+                    params=params,
+                    headers={"Authorization": f"Bearer {access_token}"},
+                    timeout=self._timeout,
+                )
+            finally:
+                if completed is not None:
+                    completed(slot)  # ANAF counted the call by now: its minute starts no later
             return _classify(response, cif)
 
         return await with_retries(
@@ -177,7 +241,7 @@ def _classify(response: httpx.Response, cif: str) -> ListResult:
         answer = _answer_for_error(error)
         if answer is None:
             raise EfacturaRequestError(f"e-Factura: {error}")
-        return ListResult(answer, cif, serial=serial, error_text=error)
+        return ListResult(answer, cif, serial=serial, error_text=error, over_limit=error.startswith(OVER_500))
     messages = body.get("mesaje")
     return ListResult(
         RightsAnswer.HAS_RIGHTS,
@@ -190,7 +254,7 @@ def _classify(response: httpx.Response, cif: str) -> ListResult:
 
 
 def _answer_for_error(text: str) -> RightsAnswer | None:
-    if text.startswith(NO_MESSAGES):
+    if text.startswith(NO_MESSAGES) or text.startswith(OVER_500):
         return RightsAnswer.HAS_RIGHTS
     if text.startswith(NO_RIGHTS_FOR_CIF):
         return RightsAnswer.NO_RIGHTS_FOR_CIF

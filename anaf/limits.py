@@ -16,12 +16,12 @@ from __future__ import annotations
 
 import asyncio
 import random
+import time
 import uuid
 from datetime import datetime
 from typing import Protocol
 from zoneinfo import ZoneInfo
 
-from aiolimiter import AsyncLimiter
 from redis.asyncio import Redis
 
 ANAF_CALLS_PER_MINUTE = 1000
@@ -30,8 +30,9 @@ ANAF_TIMEZONE = ZoneInfo("Europe/Bucharest")
 
 
 class CallLimiter(Protocol):
-    async def acquire(self) -> None:
-        """Return when one more call may be made; wait as long as needed."""
+    async def acquire(self) -> object:
+        """Return when one more call may be made; wait as long as needed. A limiter may return a
+        slot and offer `completed(slot)`, called when the call's answer came back."""
 
 
 class DailyQuota(Protocol):
@@ -52,13 +53,37 @@ def _redis_client(redis: str | Redis) -> tuple[Redis, bool]:
 
 
 class LocalCallLimiter:
-    """Per-process budget of `per_minute` calls (a leaky bucket from aiolimiter)."""
+    """Per-process budget of `per_minute` calls in any sliding window of `window_seconds`.
+
+    A sliding-window log, as ANAF counts (a leaky bucket, which lets a full burst through and then
+    keeps dripping, would allow nearly twice the limit in the first minute). A call counts from when
+    it starts until `window_seconds` after it ends (`completed(slot)`): ANAF counts it when it
+    arrives, which a busy or slow connection can delay by more than any fixed margin, but never
+    past the answer."""
 
     def __init__(self, per_minute: int = ANAF_CALLS_PER_MINUTE, *, window_seconds: float = 60.0) -> None:
-        self._limiter = AsyncLimiter(per_minute, window_seconds)
+        self._per_minute = per_minute
+        self._window = window_seconds
+        self._calls: dict[int, float] = {}  # slot -> when the call started, or when it ended
+        self._next_slot = 0
+        self._lock = asyncio.Lock()
 
-    async def acquire(self) -> None:
-        await self._limiter.acquire()
+    async def acquire(self) -> int:
+        async with self._lock:  # callers are served in arrival order
+            while True:
+                now = time.monotonic()
+                for slot in [s for s, at in self._calls.items() if at <= now - self._window]:
+                    del self._calls[slot]
+                if len(self._calls) < self._per_minute:
+                    self._next_slot += 1
+                    self._calls[self._next_slot] = now
+                    return self._next_slot
+                await asyncio.sleep(min(self._calls.values()) + self._window - now + 0.001)
+
+    def completed(self, slot: int | None) -> None:
+        """The call of `slot` got its answer: it leaves the window `window_seconds` from now."""
+        if slot in self._calls:
+            self._calls[slot] = time.monotonic()
 
 
 # A sliding-window log in a sorted set, timed by the Redis server's clock so that processes on

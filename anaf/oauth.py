@@ -48,6 +48,16 @@ class OAuthGrantError(AnafError):
         self.description = description
         self.status = status
 
+    @property
+    def authorization_dead(self) -> bool:
+        """The refresh token will never work again: the holder must authorize again in the browser.
+
+        ANAF answers an expired refresh token with `invalid_grant`, or (as reported by integrators)
+        with `invalid_request` and "Refresh Token status is expired"."""
+        if self.error == "invalid_grant":
+            return True
+        return self.error == "invalid_request" and "expired" in (self.description or "").lower()
+
 
 def read_claims(jwt_token: str) -> dict:
     """The claims of an ANAF JWT (`serial`, `exp`, `iat`, `token_type`, ...), or {} for an opaque token.

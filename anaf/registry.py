@@ -45,6 +45,7 @@ class RegistryRecord:
     deregistered_on: date | None = None
     caen: str | None = None
     legal_form: str | None = None
+    efactura_registered_on: date | None = None  # `data_inreg_Reg_RO_e_Factura`
 
 
 def normalize_cui(value: str) -> str:
@@ -115,6 +116,14 @@ class RegistryClient:
                 self._next_allowed = self._clock() + self._min_interval
         if response.status_code == 429 or response.status_code >= 500:
             raise RetryableAnswer(f"HTTP {response.status_code}", retry_after=retry_after_seconds(response))
+        if response.status_code == 404:
+            # ANAF's answer when no CUI of the batch is known: the usual body, everything in `notFound`.
+            try:
+                body = response.json()
+            except ValueError:
+                body = None
+            if isinstance(body, dict) and isinstance(body.get("notFound"), list) and not body.get("found"):
+                return body
         if response.status_code != 200:
             raise AnafError(f"ANAF's company registry refused the request (HTTP {response.status_code}): "
                             f"{response.text[:200]}")
@@ -182,4 +191,5 @@ def _record(entry: dict[str, Any]) -> RegistryRecord:
         deregistered_on=deregistered_on,
         caen=_text(general.get("cod_CAEN")),
         legal_form=_text(general.get("forma_juridica")),
+        efactura_registered_on=_date(general.get("data_inreg_Reg_RO_e_Factura")),
     )

@@ -16,15 +16,16 @@ class DomainFirm:
 
 async def domain_firm(holder_key: str = "medium", *, email: str = "contabil@example.ro") -> DomainFirm:
     from domain.accounts.models import User
-    from domain.companies.models import Company, MemberRole, Membership
+    from domain.companies.models import Company, CompanyVerification, MemberRole, Membership
     from domain.efactura.models import EfacturaIntegration, EfacturaStatus
+    from domain.kernel.clock import now
     from domain.portfolio.models import PortfolioEntry
 
     holder = get_dataset().holders[holder_key]
     user = await User.create(email=email, name="Elena Contabil", password_hash="-")
     company = await Company.create(cui=holder.firm_cui, name="FIRMA DE CONTABILITATE", provides_accounting_services=True)
-    await Membership.create(user=user, company=company, role=MemberRole.OWNER)
-    await EfacturaIntegration.create(company=company, status=EfacturaStatus.ACTIVE)
+    await Membership.create(user=user, company=company, role=MemberRole.OWNER, verification=CompanyVerification.VERIFIED_BY_EFACTURA)
+    await EfacturaIntegration.create(company=company, status=EfacturaStatus.ACTIVE, rights_checked_at=now())
     cuis = [c for c in holder.cuis if c != holder.firm_cui]
     await PortfolioEntry.bulk_create([PortfolioEntry(firm_id=company.id, cui=c, name=f"CLIENT {c} SRL") for c in cuis])
     return DomainFirm(user=user, company=company, cuis=cuis)

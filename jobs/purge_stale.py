@@ -8,7 +8,7 @@ from datetime import timedelta
 from domain.accounts.models import Session
 from domain.efactura.models import OAuthState
 from domain.kernel.clock import now
-from domain.kernel.models import ThrottleEvent
+from domain.kernel import throttle
 from domain.portfolio.models import AgentPairing
 from jobs.scheduler import periodic
 
@@ -19,7 +19,7 @@ GRACE = timedelta(days=7)
 async def purge_stale() -> dict[str, int]:
     cutoff = now() - GRACE
     return {
-        "throttle_events": await ThrottleEvent.filter(created_at__lt=now() - timedelta(days=1)).delete(),
+        "throttle_counters": await throttle.purge_expired(),
         "sessions": await Session.filter(expires_at__lt=cutoff).delete()
         + await Session.filter(revoked_at__lt=cutoff).delete(),
         "oauth_states": await OAuthState.filter(expires_at__lt=cutoff).delete(),

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import hashlib
 import logging
+import tempfile
 from contextlib import asynccontextmanager
 from importlib.metadata import entry_points
+from pathlib import Path
 
 from starlette.applications import Starlette
 from starlette.middleware import Middleware
@@ -14,6 +17,7 @@ from starlette.responses import JSONResponse
 from starlette.routing import Mount, Route, WebSocketRoute
 from tortoise.contrib.starlette import RegisterTortoise
 from tortoise.exceptions import BaseORMException
+from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from domain.kernel import events
 from graph.schema import schema
@@ -24,6 +28,7 @@ from portofoliu.routes import oauth_callback
 from portofoliu.routes.agent_statements import AGENT_STATEMENTS_PATH, agent_statements
 from portofoliu.services import build_services
 from portofoliu.settings import SANDBOX_MOUNT, Settings
+from portofoliu.web_client import WEB_DIST, WebClientFallback, built
 
 log = logging.getLogger(__name__)
 
@@ -74,15 +79,30 @@ def sandbox_mounted(settings: Settings) -> bool:
     return settings.sandbox and not (settings.anaf_registry_url and settings.anaf_oauth_url and settings.anaf_api_url)
 
 
+def sandbox_state_path(settings: Settings) -> str:
+    """Where the mounted sandbox keeps its state (keys, issued tokens, counters) across restarts:
+    beside the SQLite database (`portofoliu.sqlite3` → `portofoliu.anaf-sandbox.sqlite3`), or, with
+    PostgreSQL, in a file of the system's temporary directory named after the database, which every
+    process of this machine using that database shares."""
+    if settings.is_sqlite:
+        path = settings.database_url.removeprefix("sqlite://")
+        if path and path != ":memory:":
+            database = Path(path)
+            return str(database.with_name(f"{database.stem}.anaf-sandbox.sqlite3"))
+    digest = hashlib.sha256(settings.database_url.encode()).hexdigest()[:16]
+    return str(Path(tempfile.gettempdir()) / f"portofoliu-anaf-sandbox-{digest}.sqlite3")
+
+
 def outbox_page_mounted(settings: Settings) -> bool:
     """The page showing kept e-mail is a demo tool: embedded set-up, or sandbox without real SMTP."""
     return settings.embedded or (settings.sandbox and not settings.smtp_url)
 
 
 def create_app(settings: Settings, *, self_url: str, migrate: bool | None = None, sandbox_config=None,
-               **service_overrides) -> Starlette:
+               web_dist: Path | None = WEB_DIST, **service_overrides) -> Starlette:
     """`self_url` is where this process listens; in sandbox mode the ANAF clients call the sandbox
-    mounted here over real HTTP through it, exactly as they would call ANAF."""
+    mounted here over real HTTP through it, exactly as they would call ANAF. When the web client is
+    built (`web_dist`), every path no route answers serves it."""
     migrate = settings.embedded if migrate is None else migrate
 
     @asynccontextmanager
@@ -134,6 +154,8 @@ def create_app(settings: Settings, *, self_url: str, migrate: bool | None = None
         sandbox_config.oauth_client_id = settings.anaf_client_id
         sandbox_config.oauth_client_secret = settings.anaf_client_secret
         sandbox_config.oauth_redirect_uris = (settings.redirect_uri,)
+        if sandbox_config.state_path is None:
+            sandbox_config.state_path = sandbox_state_path(settings)
         sandbox_app = create_sandbox_app(sandbox_config)
         routes.append(Mount(SANDBOX_MOUNT, app=sandbox_app))
     middleware = []
@@ -141,6 +163,12 @@ def create_app(settings: Settings, *, self_url: str, migrate: bool | None = None
         middleware.append(Middleware(CORSMiddleware, allow_origins=list(settings.allowed_origins),
                                      allow_methods=["GET", "POST", "OPTIONS"], allow_headers=["authorization", "content-type", "accept-language", *PREFLIGHT_HEADERS],
                                      max_age=600))
+    if settings.trusted_proxies:
+        # Outermost: behind the listed proxies the client is the address they forward, else the peer.
+        middleware.insert(0, Middleware(ProxyHeadersMiddleware, trusted_hosts=list(settings.trusted_proxies)))
     app = Starlette(routes=routes, middleware=middleware, lifespan=lifespan)
     app.state.sandbox = sandbox_app.state.sandbox if sandbox_mounted(settings) else None
+    app.state.web_client = built(web_dist)
+    if app.state.web_client:
+        app.router.default = WebClientFallback(web_dist, app.router.not_found)
     return app

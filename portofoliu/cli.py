@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sys
+from dataclasses import replace
 
 import click
 
@@ -21,6 +23,15 @@ def _settings():
 
 def _logging(level: str) -> None:
     logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
+
+def with_served_app_url(settings, *, host: str, port: int, env=None):
+    """Without an explicit APP_URL, links (e-mails, ANAF's redirect) point at this process: its port."""
+    env = os.environ if env is None else env
+    if (env.get("APP_URL") or "").strip():
+        return settings
+    name = "localhost" if host in ("127.0.0.1", "localhost") else (f"[{host}]" if ":" in host else host)
+    return replace(settings, app_url=f"http://{name}:{port}")
 
 
 @click.group()
@@ -52,20 +63,24 @@ def serve(host: str, port: int, workers: int, log_level: str) -> None:
         click.echo(f"warning: without Redis each process keeps 1000/EFACTURA_PROCESSES e-Factura calls a minute; "
                    f"set EFACTURA_PROCESSES to the number of processes of every host ({workers} or more).", err=True)
     local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
+    settings = with_served_app_url(settings, host=local, port=port)
     self_url = f"http://{local}:{port}"
-    click.echo(f"Portofoliu on {self_url}/graphql (database: {settings.database_url.split('://')[0]}, ANAF: {settings.anaf_mode}"
-               f"{f', {workers} processes' if workers > 1 else ''})")
+    database = settings.database_url.split("://")[0]
     # Server pings every 20 s find dead peers; on shutdown sockets are closed with 1001 and a reason.
-    options = dict(host=host, port=port, log_level=log_level, ws_ping_interval=20, ws_ping_timeout=20,
-                   timeout_graceful_shutdown=10, proxy_headers=True)
+    options = dict(host=host, port=port, log_level=log_level, ws_ping_interval=20, ws_ping_timeout=20, timeout_graceful_shutdown=10)
     if workers == 1:
         from portofoliu.app import create_app
 
-        server = Server(uvicorn.Config(create_app(settings, self_url=self_url), **options))
+        app = create_app(settings, self_url=self_url)
+        click.echo(f"Portofoliu on {self_url}/graphql (database: {database}, ANAF: {settings.anaf_mode})")
+        if app.state.web_client:
+            click.echo(f"Web app on {settings.app_url}/")
+        server = Server(uvicorn.Config(app, **options))
         server.freeze_after_startup = True
         server.run()
     else:
-        run_workers(uvicorn.Config(functools.partial(worker_app, self_url, log_level), factory=True, workers=workers, **options))
+        click.echo(f"Portofoliu on {self_url}/graphql (database: {database}, ANAF: {settings.anaf_mode}, {workers} processes)")
+        run_workers(uvicorn.Config(functools.partial(worker_app, local, port, log_level), factory=True, workers=workers, **options))
 
 
 @main.command()
@@ -95,7 +110,9 @@ def sandbox() -> None:
 @click.option("--host", default="127.0.0.1", show_default=True)
 @click.option("--port", default=9000, show_default=True, type=int)
 @click.option("--redirect-uri", multiple=True, help="Registered OAuth callback(s); default {APP_URL}/anaf/oauth/callback.")
-def sandbox_serve(host: str, port: int, redirect_uri: tuple[str, ...]) -> None:
+@click.option("--state", "state_path", default="anaf-sandbox.sqlite3", show_default=True,
+              help="SQLite file keeping the signing key, issued tokens and call counters across restarts.")
+def sandbox_serve(host: str, port: int, redirect_uri: tuple[str, ...], state_path: str) -> None:
     """Run the sandbox on its own port (its paths then start at /)."""
     import uvicorn
 
@@ -104,7 +121,7 @@ def sandbox_serve(host: str, port: int, redirect_uri: tuple[str, ...]) -> None:
 
     settings = _settings()
     config = SandboxConfig(oauth_client_id=settings.anaf_client_id, oauth_client_secret=settings.anaf_client_secret,
-                           oauth_redirect_uris=redirect_uri or (settings.redirect_uri,))
+                           oauth_redirect_uris=redirect_uri or (settings.redirect_uri,), state_path=state_path)
     uvicorn.run(create_sandbox_app(config), host=host, port=port)
 
 

@@ -24,6 +24,12 @@ class Server(uvicorn.Server):
     # collector's sight, collections under load stop walking it again and again.
     freeze_after_startup = False
 
+    def __init__(self, config: uvicorn.Config) -> None:
+        # Who the client is comes from the app (TRUSTED_PROXIES, see portofoliu.app), never from
+        # uvicorn's default of believing X-Forwarded-For from any loopback peer.
+        config.proxy_headers = False
+        super().__init__(config)
+
     async def startup(self, sockets: list[socket.socket] | None = None) -> None:
         await super().startup(sockets)
         if self.freeze_after_startup and self.started:
@@ -32,7 +38,7 @@ class Server(uvicorn.Server):
 
     async def shutdown(self, sockets: list[socket.socket] | None = None) -> None:
         app = self.config.loaded_app if self.config.loaded else self.config.app
-        while app is not None and not hasattr(app, "state"):  # under uvicorn's middlewares (proxy headers)
+        while app is not None and not hasattr(app, "state"):  # under uvicorn's own middlewares
             app = getattr(app, "app", None)
         services = getattr(getattr(app, "state", None), "services", None)
         if services is not None:
@@ -44,13 +50,14 @@ class Server(uvicorn.Server):
 
 # -- several processes on one port ------------------------------------------------------------------
 
-def worker_app(self_url: str, log_level: str):
+def worker_app(host: str, port: int, log_level: str):
     """The application of one worker process (uvicorn calls this in each process it starts)."""
     from portofoliu.app import create_app
+    from portofoliu.cli import with_served_app_url
     from portofoliu.settings import load_settings
 
     logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(process)d %(name)s: %(message)s")
-    return create_app(load_settings(), self_url=self_url)
+    return create_app(with_served_app_url(load_settings(), host=host, port=port), self_url=f"http://{host}:{port}")
 
 
 class WorkerProcess(multiprocess.Process):

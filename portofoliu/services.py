@@ -75,9 +75,10 @@ def efactura_budget(settings: Settings) -> EfacturaBudget:
     (set EFACTURA_PROCESSES to the number of processes that call ANAF), so the sum stays under it."""
     redis_url = settings.shared_redis_url
     if redis_url:
-        return EfacturaBudget(RedisCallLimiter(redis_url, ANAF_CALLS_PER_MINUTE), RedisDailyQuota(redis_url))
+        return EfacturaBudget(RedisCallLimiter(redis_url, ANAF_CALLS_PER_MINUTE, window_seconds=61.0), RedisDailyQuota(redis_url))
     share = max(1, ANAF_CALLS_PER_MINUTE // settings.efactura_processes)
-    return EfacturaBudget(LocalCallLimiter(share), MemoryDailyQuota())
+    # A second more than ANAF's minute: a call's arrival at ANAF lags its start here.
+    return EfacturaBudget(LocalCallLimiter(share, window_seconds=61.0), MemoryDailyQuota())
 
 
 def trusted_agent_cas(settings: Settings) -> list[x509.Certificate]:
@@ -106,6 +107,7 @@ class Services:
     broadcast: Any = None
     sockets: LiveSockets = field(default_factory=LiveSockets)
     discovery: Any = None  # domain.portfolio.discovery_runner.DiscoveryRunner, built once the clients exist
+    registry_lookups: Any = None  # domain.companies.registry_lookups.RegistryLookups: people's look-ups (cache, budgets)
     extra: dict[str, Any] = field(default_factory=dict)
 
     async def publish(self, channel: str, payload: dict[str, Any]) -> None:
@@ -130,6 +132,7 @@ class Services:
 
 
 def build_services(settings: Settings, *, self_url: str, http: httpx.AsyncClient | None = None, **overrides: Any) -> Services:
+    from domain.companies.registry_lookups import RegistryLookups
     from domain.portfolio.discovery_runner import DiscoveryRunner
 
     http = http or httpx.AsyncClient(timeout=httpx.Timeout(15.0, connect=5.0),
@@ -148,9 +151,12 @@ def build_services(settings: Settings, *, self_url: str, http: httpx.AsyncClient
     # The domain reads the vault and the web app's address from here (see their modules).
     token_vault.install(vault)
     efactura_status.set_app_url(settings.app_url)
-    discovery_options = overrides.pop("discovery_options", None) or {}
+    discovery_options = {"verified_fresh_seconds": settings.rights_verified_fresh_hours * 3600,
+                         **(overrides.pop("discovery_options", None) or {})}
     services = Services(settings=settings, http=http, urls=urls, registry=registry, oauth=oauth, vault=vault, mailer=mailer,
                         efactura=efactura, budget=budget,
                         sockets=LiveSockets(max_per_user=settings.ws_max_connections_per_user), **overrides)
     services.discovery = DiscoveryRunner(services, **discovery_options)
+    services.registry_lookups = RegistryLookups(registry, cache_seconds=settings.registry_cache_seconds,
+                                                per_user=settings.registry_lookups_per_user_minute)
     return services

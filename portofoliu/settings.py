@@ -7,6 +7,7 @@ events, the ANAF sandbox, e-mail kept in the outbox.
 
 from __future__ import annotations
 
+import ipaddress
 import logging
 import os
 import secrets
@@ -58,6 +59,17 @@ class Settings:
     redis_url: str | None = None
     efactura_processes: int = 1
     agent_trusted_ca_file: str | None = None
+    # Limits (issue: trust): invitation e-mails a day per recipient address and per firm; the
+    # proxies whose X-Forwarded-For is believed (none by default); how long a registry answer is reused.
+    invitation_emails_per_recipient_day: int = 10
+    invitation_emails_per_firm_day: int = 3000
+    trusted_proxies: tuple[str, ...] = ()
+    registry_cache_seconds: int = 24 * 3600
+    signups_per_address_hour: int = 20
+    registry_lookups_per_user_minute: int = 20
+    # Discovery does not probe again, at ANAF, a client whose rights it verified this recently
+    # (ANAF allows 1,500 simple lists per CUI a day; each probe is one).
+    rights_verified_fresh_hours: float = 6.0
 
     @property
     def shared_redis_url(self) -> str | None:
@@ -107,6 +119,16 @@ def _int(name: str, raw: str, *, minimum: int) -> int:
     return value
 
 
+def _hours(name: str, raw: str) -> float:
+    try:
+        value = float(raw)
+    except ValueError:
+        raise SettingsError(f"{name} must be a number of hours, e.g. 6 or 0.5, got {raw!r}") from None
+    if not 0 <= value <= 24 * 30:
+        raise SettingsError(f"{name} must be between 0 and 720 hours, got {raw!r}")
+    return value
+
+
 def _days(name: str, raw: str) -> tuple[float, ...]:
     try:
         days = tuple(sorted(float(d) for d in raw.split(",") if d.strip()))
@@ -125,6 +147,18 @@ def _url(name: str, raw: str, schemes: set[str]) -> str:
     if parts.scheme not in {"sqlite", "memory"} and not parts.hostname:
         raise SettingsError(f"{name} must name a host, got {raw!r}")
     return raw
+
+
+def _proxies(raw: str | None) -> tuple[str, ...]:
+    """`TRUSTED_PROXIES`: addresses or networks (CIDR) of the reverse proxies in front of the service,
+    comma-separated; only from them is X-Forwarded-For believed. Empty: the peer address is the client."""
+    items = tuple(item.strip() for item in (raw or "").split(",") if item.strip())
+    for item in items:
+        try:
+            ipaddress.ip_network(item, strict=False)
+        except ValueError:
+            raise SettingsError(f"TRUSTED_PROXIES must list IP addresses or networks (e.g. 10.0.0.0/8), got {item!r}") from None
+    return items
 
 
 def _secret_keys(raw: str | None, key_file: Path) -> tuple[tuple[str, bytes], ...]:
@@ -223,4 +257,11 @@ def load_settings(env: Mapping[str, str] | None = None, *, key_file: Path | None
         redis_url=redis_url,
         efactura_processes=_int("EFACTURA_PROCESSES", get("EFACTURA_PROCESSES") or "1", minimum=1),
         agent_trusted_ca_file=trusted_ca_file,
+        invitation_emails_per_recipient_day=_int("INVITATION_EMAILS_PER_RECIPIENT_DAY", get("INVITATION_EMAILS_PER_RECIPIENT_DAY") or "10", minimum=1),
+        invitation_emails_per_firm_day=_int("INVITATION_EMAILS_PER_FIRM_DAY", get("INVITATION_EMAILS_PER_FIRM_DAY") or "3000", minimum=1),
+        trusted_proxies=_proxies(get("TRUSTED_PROXIES")),
+        signups_per_address_hour=_int("SIGNUPS_PER_ADDRESS_HOUR", get("SIGNUPS_PER_ADDRESS_HOUR") or "20", minimum=1),
+        registry_lookups_per_user_minute=_int("REGISTRY_LOOKUPS_PER_USER_MINUTE", get("REGISTRY_LOOKUPS_PER_USER_MINUTE") or "20", minimum=1),
+        registry_cache_seconds=_int("REGISTRY_CACHE_SECONDS", get("REGISTRY_CACHE_SECONDS") or str(24 * 3600), minimum=0),
+        rights_verified_fresh_hours=_hours("RIGHTS_VERIFIED_FRESH_HOURS", get("RIGHTS_VERIFIED_FRESH_HOURS") or "6"),
     )

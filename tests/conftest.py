@@ -31,7 +31,8 @@ from tests.support.softhsm import softhsm, spv_server  # noqa: F401 - fixtures s
 
 # ANAF retries and discovery pauses short enough for tests that inject faults.
 FAST_EFACTURA = {"max_attempts": 3, "backoff_initial": 0.05, "backoff_max": 0.3, "timeout": 5.0}
-FAST_DISCOVERY = {"pause_seconds": 0.1, "attempts": 2, "heartbeat_seconds": 0.5}
+# Every run probes again (no "verified recently" window), unless a test sets it.
+FAST_DISCOVERY = {"pause_seconds": 0.1, "attempts": 2, "heartbeat_seconds": 0.5, "verified_fresh_seconds": 0}
 
 TEST_DATABASE_URL = os.environ.get("TEST_DATABASE_URL", "").strip()
 ON_POSTGRES = TEST_DATABASE_URL.startswith(("postgres://", "postgresql://"))
@@ -148,7 +149,7 @@ class RunningService:
 
 
 @pytest.fixture
-async def start_service(settings: Settings):
+async def start_service(settings: Settings, tmp_path: Path):
     """Start the whole service over real HTTP (any Settings field can be overridden)."""
     from anaf.efactura import EfacturaClient
     from anaf.registry import RegistryClient
@@ -166,6 +167,9 @@ async def start_service(settings: Settings):
             def build(base_url: str):
                 # Registry spacing is exercised by the anaf tests; here it would only slow every test down.
                 config = sandbox_config or SandboxConfig(registry_min_interval=0.0)
+                if config.state_path is None:
+                    # The sandbox's kept state, per test (beside the test's database), shared by restarts.
+                    config.state_path = str(tmp_path / "anaf-sandbox.sqlite3")
                 app = create_app(svc_settings, self_url=base_url, migrate=False, sandbox_config=config,
                                  registry_factory=lambda http, url: RegistryClient(http, url, min_interval=0.0, backoff_initial=0.05, backoff_max=0.2, max_attempts=3),
                                  efactura_factory=lambda http, url, **kw: EfacturaClient(http, url, **kw, **FAST_EFACTURA),

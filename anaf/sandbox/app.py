@@ -22,6 +22,7 @@ from anaf.sandbox import control, registry
 from anaf.sandbox.dataset import get_dataset
 from anaf.sandbox.faults import Faults
 from anaf.sandbox.state import SandboxConfig, SandboxState
+from anaf.sandbox.store import SandboxStore
 
 # Services whose modules may be absent from a build; each exposes `routes(state) -> list[BaseRoute]`.
 OPTIONAL_SERVICES = ("anaf.sandbox.oauth", "anaf.sandbox.efactura")
@@ -42,7 +43,8 @@ def _optional_routes(state: SandboxState) -> list[BaseRoute]:
 
 def create_sandbox_app(config: SandboxConfig | None = None) -> Starlette:
     config = config or SandboxConfig()
-    state = SandboxState(config=config, dataset=get_dataset(), faults=Faults(config.faults, seed=config.seed))
+    state = SandboxState(config=config, dataset=get_dataset(), faults=Faults(config.faults, seed=config.seed),
+                         store=SandboxStore(config.state_path))
     routes = [*control.routes(state), *registry.routes(state), *_optional_routes(state)]
     app = Starlette(routes=routes)
     app.state.sandbox = state

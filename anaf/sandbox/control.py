@@ -54,9 +54,10 @@ def _holder_json(holder: Holder, state: SandboxState) -> dict[str, Any]:
         "serial": holder.serial,
         "pin": holder.pin,
         "firm_cui": holder.firm_cui,
+        "firm_rights": holder.firm_rights,  # False: the certificate has no SPV rights on its own firm
         "cuis": len(holder.cuis),
         "cnps": len(holder.cnps),
-        "withdrawn": sorted(state.withdrawn.get(holder.serial, ())),
+        "withdrawn": sorted(state.withdrawn_for(holder.serial)),
     }
 
 

@@ -135,7 +135,15 @@ class Holder:
     pin: str
     cuis: tuple[str, ...]
     cnps: tuple[str, ...]
-    firm_cui: str | None  # the accountant's own firm, also listed in `cuis`
+    # The accountant's own firm: listed first in `cuis`, except for a holder whose certificate was
+    # never given SPV rights on its own firm (`firm_rights` False).
+    firm_cui: str | None
+    firm_rights: bool = True
+
+    @property
+    def clients(self) -> tuple[str, ...]:
+        """The companies (CUIs) the holder's firm keeps the books of: its rights, less the firm itself."""
+        return tuple(c for c in self.cuis if c != self.firm_cui)
 
 
 class Dataset:
@@ -161,6 +169,11 @@ HOLDER_PLAN = (
     ("large", "Elena Ionescu", "3456", 1999, 0, False),
     ("persons", "Mihai Dumitrescu", "4567", 9, 3, False),
     ("none", "Radu Stănescu", "0000", 0, 0, False),
+)
+# Drawn after everything above, so adding them changes none of the companies or holders before.
+# "unlinked": an accountant whose certificate has rights for its clients but not for its own firm.
+LATER_HOLDER_PLAN = (
+    ("unlinked", "Cristina Vlad", "5678", 14, 0, True),
 )
 
 
@@ -305,6 +318,19 @@ class _Builder:
                 cnps=tuple(_valid_cnp(self.rng) for _ in range(person_count)),
                 firm_cui=firm.cui if firm else None,
             )
+        for key, holder_name, pin, client_count, person_count, only_active in LATER_HOLDER_PLAN:
+            surname = holder_name.split()[-1]
+            firm = self.add(self.company(name=f"{surname} Expert Contabil SRL", caen=ACCOUNTING_CAEN, always_active=True))
+            taken = {c for h in holders.values() for c in h.cuis}
+            pool = [c for c in (active if only_active else ordinary) if c not in taken]
+            serial = f"{self.rng.getrandbits(64):016X}"
+            while serial in serials:
+                serial = f"{self.rng.getrandbits(64):016X}"
+            serials.add(serial)
+            holders[key] = Holder(key=key, name=holder_name, cnp=_valid_cnp(self.rng), serial=serial, pin=pin,
+                                  cuis=tuple(sorted(self.rng.sample(pool, client_count))),
+                                  cnps=tuple(_valid_cnp(self.rng) for _ in range(person_count)),
+                                  firm_cui=firm.cui, firm_rights=False)
         return Dataset(self.companies, holders)
 
 

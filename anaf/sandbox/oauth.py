@@ -17,8 +17,9 @@ built, then POST the same parameters as a form to the same path, adding the cert
     [&action=cancel]         (the user closed the PIN prompt: "token not inserted")
 
 The answer is a 302 to `redirect_uri?code=...&state=...`, or to
-`redirect_uri?error=access_denied&error_description=...&state=...` for a wrong PIN, a cancel, or a
-certificate without SPV rights. An unknown client or an unregistered redirect_uri never redirects
+`redirect_uri?error=access_denied&error_description=...&state=...` for a wrong PIN or a cancel. As at
+ANAF, a certificate with SPV rights for no company still gets its code and tokens: the refusal comes
+later, on e-Factura calls (`Nu exista niciun CIF petru ...`). An unknown client or an unregistered redirect_uri never redirects
 (as a real identity provider): it gets an HTML error page. A code is single-use and lives
 `code_ttl` seconds; it must be exchanged with the redirect_uri it was issued for.
 """
@@ -40,7 +41,7 @@ from starlette.routing import BaseRoute, Route
 
 from anaf.sandbox.dataset import Holder
 from anaf.sandbox.faults import fault_middleware
-from anaf.sandbox.tokens import bearer_holder, token_authority, unauthorized
+from anaf.sandbox.tokens import RefreshRefused, bearer_holder, token_authority, unauthorized
 
 if TYPE_CHECKING:
     from anaf.sandbox.state import SandboxState
@@ -57,20 +58,6 @@ class IssuedCode:
     client_id: str
     redirect_uri: str
     issued_at: float
-
-
-@dataclass
-class OAuthStore:
-    """Authorization codes issued and not yet exchanged, by code."""
-
-    codes: dict[str, IssuedCode]
-
-
-def _store(state: SandboxState) -> OAuthStore:
-    store = getattr(state, "oauth", None)
-    if store is None:
-        store = state.oauth = OAuthStore(codes={})
-    return store
 
 
 def _with_query(uri: str, params: dict[str, str]) -> str:
@@ -94,7 +81,7 @@ class OAuthRoutes:
         self.state = state
         self.config = state.config
         self.tokens = token_authority(state)
-        self.store = _store(state)
+        self.store = state.store  # issued codes live there, so a restart or another process can exchange them
 
     # -- authorize -------------------------------------------------------------------------------
 
@@ -152,10 +139,8 @@ class OAuthRoutes:
             return self._redirect(params, error=denied, error_description="Certificatul nu a fost gasit")
         if not secrets.compare_digest(str(form.get("pin", "")), holder.pin):
             return self._redirect(params, error=denied, error_description="PIN incorect")
-        if not any(self.state.rights(holder.serial)):
-            return self._redirect(params, error=denied, error_description="Certificatul nu are drepturi in SPV")
         code = secrets.token_urlsafe(24)
-        self.store.codes[code] = IssuedCode(holder.serial, params["client_id"], params["redirect_uri"], time.time())
+        self.store.add_code(code, holder.serial, params["client_id"], params["redirect_uri"], time.time())
         return self._redirect(params, code=code)
 
     def _chosen_holder(self, key: str, serial: str) -> Holder | None:
@@ -182,7 +167,8 @@ class OAuthRoutes:
         if client_id != self.config.oauth_client_id or not secrets.compare_digest(
             secret, self.config.oauth_client_secret
         ):
-            return _oauth_error("invalid_client", "Client authentication failed", status=401)
+            # ANAF answers a wrong client secret with HTTP 400 and only the error code.
+            return JSONResponse({"error": "invalid_client"}, status_code=400)
         grant_type = form.get("grant_type")
         if not grant_type:
             return _oauth_error("invalid_request", "Missing grant_type")
@@ -196,8 +182,8 @@ class OAuthRoutes:
         code = form.get("code")
         if not code:
             return _oauth_error("invalid_request", "Missing code")
-        issued = self.store.codes.pop(code, None)  # single use, whatever follows
-        self._forget_expired_codes()
+        row = self.store.take_code(code, forget_before=time.time() - self.config.code_ttl)  # single use
+        issued = IssuedCode(*row) if row else None
         if issued is None or time.time() - issued.issued_at > self.config.code_ttl:
             return _oauth_error("invalid_grant", "Invalid authorization code")
         if form.get("redirect_uri") != issued.redirect_uri:
@@ -206,18 +192,14 @@ class OAuthRoutes:
             return _oauth_error("invalid_grant", "Code was issued to another client")
         return JSONResponse(self.tokens.issue(issued.serial))
 
-    def _forget_expired_codes(self) -> None:
-        cutoff = time.time() - self.config.code_ttl
-        for code in [c for c, issued in self.store.codes.items() if issued.issued_at < cutoff]:
-            del self.store.codes[code]
-
     def _refresh_grant(self, form: dict[str, str]) -> Response:
         refresh_token = form.get("refresh_token")
         if not refresh_token:
             return _oauth_error("invalid_request", "Missing refresh_token")
-        serial = self.tokens.redeem_refresh(refresh_token)
-        if serial is None:
-            return _oauth_error("invalid_grant", "Invalid refresh token")
+        try:
+            serial = self.tokens.redeem_refresh(refresh_token)
+        except RefreshRefused as refused:
+            return _oauth_error(refused.error, refused.description)
         return JSONResponse(self.tokens.issue(serial))
 
     async def revoke(self, request: Request) -> Response:

@@ -10,7 +10,7 @@ from __future__ import annotations
 import json
 import time
 from dataclasses import dataclass, field
-from datetime import date
+from datetime import date, timedelta
 from typing import TYPE_CHECKING, Any
 
 from starlette.requests import Request
@@ -89,6 +89,13 @@ def _address(prefix: str, company: SandboxCompany) -> dict[str, str]:
     return {prefix + key: value for key, value in values.items()}
 
 
+def efactura_registered_on(company: SandboxCompany) -> date | None:
+    """When the company entered the RO e-Factura registry (it opened in 2022), or None."""
+    if not company.efactura:
+        return None
+    return max(company.registered_on, date(2022, 1, 3) + timedelta(days=int(company.cui) % 700))
+
+
 def found_entry(company: SandboxCompany, on: date) -> dict[str, Any]:
     """One `found` element, describing `company` as it stood on day `on`."""
     deregistered = company.deregistered_on is not None and company.deregistered_on <= on
@@ -99,6 +106,7 @@ def found_entry(company: SandboxCompany, on: date) -> dict[str, Any]:
     else:
         registration_text = f"INREGISTRAT din data {_ro_date(company.registered_on)}"
     county_title = company.county.title()
+    efactura_since = efactura_registered_on(company)
     return {
         "date_generale": {
             "cui": int(company.cui),
@@ -115,6 +123,7 @@ def found_entry(company: SandboxCompany, on: date) -> dict[str, Any]:
             "cod_CAEN": company.caen,
             "iban": "",
             "statusRO_e_Factura": company.efactura and not deregistered,
+            "data_inreg_Reg_RO_e_Factura": _iso(efactura_since) if efactura_since and efactura_since <= on and not deregistered else "",
             "organFiscalCompetent": f"Administraţia Judeţeană a Finanţelor Publice {county_title}",
             "forma_de_proprietate": "PROPR.PRIVATA-CAPITAL PRIVAT AUTOHTON",
             "forma_organizare": "PERSOANA JURIDICA",
@@ -181,7 +190,9 @@ def routes(state: SandboxState) -> list[BaseRoute]:
                 not_found.append(cui)
             else:
                 found.append(found_entry(company, on))
-        return JSONResponse({"cod": 200, "message": "SUCCESS", "found": found, "notFound": not_found})
+        # When no CUI of the batch is known, ANAF answers HTTP 404 with the same body (three clients report it).
+        return JSONResponse({"cod": 200, "message": "SUCCESS", "found": found, "notFound": not_found},
+                            status_code=200 if found else 404)
 
     middleware = fault_middleware(state, "registry")
     return [Route(path, tva, methods=["POST"], middleware=middleware) for path in PATHS]

@@ -15,9 +15,16 @@ from domain.kernel.errors import DomainError, ErrorCode
 from domain.kernel.events import unit_of_work
 from domain.kernel.secrets import hash_secret, new_secret
 
+# Failed sign-ins count per e-mail *and* client address, so a stranger elsewhere cannot lock the
+# owner out; per address, over every e-mail (one machine guessing many accounts); and per e-mail
+# from addresses the account never signed in from (many machines guessing one account), which
+# never applies where the owner signed in before.
 SIGNIN_WINDOW = timedelta(minutes=15)
 SIGNIN_LIMIT_PER_EMAIL = 5
 SIGNIN_LIMIT_PER_ADDRESS = 30
+SIGNIN_LIMIT_PER_EMAIL_FROM_NEW_ADDRESSES = 20
+SIGNUP_WINDOW = timedelta(hours=1)
+SIGNUP_LIMIT_PER_ADDRESS = 20
 
 
 @dataclass(frozen=True)
@@ -38,7 +45,7 @@ async def email_exists(email: str) -> bool:
 
 async def create_user(*, email: str, password: str, name: str, phone: str | None, locale: str = "ro") -> User:
     """Validate and create a user inside the caller's transaction. `email` must be normalised."""
-    check_password_rules(password, email=email)
+    check_password_rules(password, email=email, name=name)
     if await email_exists(email):
         raise _email_taken()
     try:
@@ -56,13 +63,22 @@ async def open_session(user: User, *, ttl_seconds: int, client_address: str | No
 
 
 async def sign_up(*, email: str, password: str, name: str, phone: str | None, locale: str, ttl_seconds: int,
-                  client_address: str | None = None) -> SignedIn:
+                  client_address: str | None = None, limit_per_address: int = SIGNUP_LIMIT_PER_ADDRESS) -> SignedIn:
     email = normalise_email(email)
     name = clean_name(name)
     phone = normalise_phone(phone) if phone else None
     async with unit_of_work():
         user = await create_user(email=email, password=password, name=name, phone=phone, locale=locale)
+        await count_sign_up(client_address, limit=limit_per_address)
         return await open_session(user, ttl_seconds=ttl_seconds, client_address=client_address)
+
+
+async def count_sign_up(client_address: str | None, *, limit: int = SIGNUP_LIMIT_PER_ADDRESS) -> None:
+    """One more account from this address, inside the sign-up's transaction (a failed sign-up
+    does not count), or RATE_LIMITED."""
+    await throttle.hit(throttle.Limit(throttle.key_for("signup:addr", client_address or "-"), limit, SIGNUP_WINDOW),
+                       what="Too many accounts were created from this network address.",
+                       what_ro="Din această adresă de rețea s-au creat prea multe conturi.")
 
 
 def _bad_credentials() -> DomainError:
@@ -73,15 +89,19 @@ def _bad_credentials() -> DomainError:
 
 async def sign_in(*, email: str, password: str, ttl_seconds: int, client_address: str | None = None) -> SignedIn:
     email = (email or "").strip().lower()
-    email_key = throttle.key_for("signin:email", email)
-    address_key = throttle.key_for("signin:addr", client_address or "-")
-    await throttle.ensure_allowed(email_key, limit=SIGNIN_LIMIT_PER_EMAIL, window=SIGNIN_WINDOW)
-    await throttle.ensure_allowed(address_key, limit=SIGNIN_LIMIT_PER_ADDRESS, window=SIGNIN_WINDOW)
+    address = client_address or "-"
+    pair = throttle.Limit(throttle.key_for("signin:pair", f"{email} {address}"), SIGNIN_LIMIT_PER_EMAIL, SIGNIN_WINDOW)
+    limits = [pair, throttle.Limit(throttle.key_for("signin:addr", address), SIGNIN_LIMIT_PER_ADDRESS, SIGNIN_WINDOW)]
+    # Asked whether or not the e-mail has an account, so the answer's timing does not tell.
+    if not await Session.filter(user__email=email, client_address=address).exists():
+        limits.append(throttle.Limit(throttle.key_for("signin:email", email), SIGNIN_LIMIT_PER_EMAIL_FROM_NEW_ADDRESSES, SIGNIN_WINDOW))
+    # The attempt takes its slots before the password is checked: parallel guesses cannot all pass.
+    taken = await throttle.hit(*limits)
     user = await User.get_or_none(email=email)
     if not verify_password(user.password_hash if user else None, password or ""):
-        await throttle.record(email_key, address_key)
         raise _bad_credentials()
-    await throttle.clear(email_key)
+    await throttle.release(taken)  # a success is not a failed attempt
+    await throttle.clear(pair.key)
     return await open_session(user, ttl_seconds=ttl_seconds, client_address=client_address)
 
 

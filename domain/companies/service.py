@@ -1,4 +1,14 @@
-"""Companies: creation from ANAF's public registry, membership rules, and what a viewer may see."""
+"""Companies: creation from ANAF's public registry, membership rules, and what a viewer may see.
+
+Ownership is proven, not claimed (ARCHITECTURE.md). Each membership says how it is proven
+(`CompanyVerification`): by its holder's e-Factura authorization showing rights on the CUI, by an
+invitation link from a firm whose certificate has rights on it, or not at all (UNVERIFIED, a claim:
+anyone may register any CUI). A claim never blocks anyone: while nobody is verified for a company,
+another person may register the same CUI as a second claim. Once someone is verified, the company is
+theirs: the unverified claims are suspended (their holders see and receive nothing of the company, as
+if they were not members) until a verified owner or administrator removes them, and nobody else may
+register the CUI.
+"""
 
 from __future__ import annotations
 
@@ -11,7 +21,7 @@ from tortoise.exceptions import IntegrityError
 
 from anaf.errors import AnafUnavailable
 from domain.accounts.models import User
-from domain.companies.models import Company, MemberRole, Membership, RegistryStatus
+from domain.companies.models import Company, CompanyVerification, MemberRole, Membership, RegistryStatus
 from domain.invitations.models import Collaboration, CollaborationStatus
 from domain.kernel import sql
 from domain.kernel.clock import now
@@ -49,11 +59,12 @@ def anaf_unavailable() -> DomainError:
                        "ANAF nu răspunde momentan. Încercați din nou peste câteva minute.")
 
 
-async def registry_lookup(registry: Registry, raw_cui: str):
-    """ANAF's public data for a CUI, or None when the registry does not know it."""
+async def registry_lookup(registry: Registry, raw_cui: str, *, user_id: int | None = None):
+    """ANAF's public data for a CUI, or None when the registry does not know it. With a
+    `RegistryLookups` (domain/companies/registry_lookups.py) the look-up counts against `user_id`'s budget."""
     cui = normalise_cui(raw_cui)
     try:
-        return await registry.lookup_one(cui)
+        return await (registry.lookup_one(cui) if user_id is None else registry.lookup_one(cui, user_id=user_id))
     except AnafUnavailable:
         raise anaf_unavailable() from None
 
@@ -86,38 +97,131 @@ async def fetch_registry_record(registry: Registry, cui: str):
     return record
 
 
-async def add_company_with_owner(*, owner: User, record, provides_accounting_services: bool = False) -> Company:
+async def add_company_with_owner(*, owner: User, record, provides_accounting_services: bool = False,
+                                 verification: CompanyVerification = CompanyVerification.UNVERIFIED) -> Company:
     """Create a company from a registry record with `owner` as its owner, in the caller's transaction."""
     try:
         company = await Company.create(cui=record.cui, provides_accounting_services=provides_accounting_services,
                                        **company_fields_from_registry(record))
     except IntegrityError:
         raise _company_exists() from None
-    await Membership.create(user=owner, company=company, role=MemberRole.OWNER)
+    await Membership.create(user=owner, company=company, role=MemberRole.OWNER, verification=verification)
     return company
 
 
 async def create_company(*, actor: User, cui: str, provides_accounting_services: bool, registry: Registry) -> Company:
+    """Register a company by CUI: the creator's claim (UNVERIFIED) until e-Factura or an invitation proves it.
+    A CUI already registered only by unverified claims takes this one as another claim."""
     cui = normalise_cui(cui)
-    if await Company.filter(cui=cui).exists():
-        raise _company_exists()
+    existing = await Company.get_or_none(cui=cui)
+    if existing is not None:
+        return await _claim_existing(actor, existing)
     record = await fetch_registry_record(registry, cui)
     async with unit_of_work():
         return await add_company_with_owner(owner=actor, record=record, provides_accounting_services=provides_accounting_services)
 
 
+async def _claim_existing(actor: User, company: Company) -> Company:
+    async with unit_of_work():
+        if await has_verified_member(company.id) or await Membership.filter(user_id=actor.id, company_id=company.id).exists():
+            raise _company_exists()
+        try:
+            await Membership.create(user=actor, company=company, role=MemberRole.OWNER)
+        except IntegrityError:
+            raise _company_exists() from None
+    return company
+
+
+# -- verification --------------------------------------------------------------------------------
+
+async def has_verified_member(company_id: int) -> bool:
+    return await Membership.filter(company_id=company_id).exclude(verification=CompanyVerification.UNVERIFIED).exists()
+
+
+async def standing_memberships(user_id: int) -> list[Membership]:
+    """The user's memberships that count (companies loaded, by name): all but claims suspended by
+    someone verified for the same company."""
+    rows = await Membership.filter(user_id=user_id).select_related("company").order_by("company__name")
+    claims = [m.company_id for m in rows if m.verification == CompanyVerification.UNVERIFIED]
+    if claims:
+        taken = set(await Membership.filter(company_id__in=claims).exclude(verification=CompanyVerification.UNVERIFIED)
+                    .values_list("company_id", flat=True))
+        rows = [m for m in rows if not (m.verification == CompanyVerification.UNVERIFIED and m.company_id in taken)]
+    return rows
+
+
+async def verifications_for(user_id: int, company_ids: Iterable[int]) -> dict[int, CompanyVerification]:
+    """How the user's standing memberships among these companies are proven (two queries at most)."""
+    rows = dict(await Membership.filter(user_id=user_id, company_id__in=list(company_ids)).values_list("company_id", "verification"))
+    claims = [cid for cid, v in rows.items() if v == CompanyVerification.UNVERIFIED]
+    if claims:
+        for cid in await Membership.filter(company_id__in=claims).exclude(verification=CompanyVerification.UNVERIFIED).values_list("company_id", flat=True):
+            rows.pop(cid, None)
+    return {cid: CompanyVerification(v) for cid, v in rows.items()}
+
+
+async def verified_manager_ids(company_id: int) -> list[int]:
+    """Who answers for the company (collaboration requests): its verified owners and administrators."""
+    return list(await Membership.filter(company_id=company_id, role__in=list(MANAGER_ROLES))
+                .exclude(verification=CompanyVerification.UNVERIFIED).values_list("user_id", flat=True))
+
+
+async def verify_by_invitation(*, user_id: int, company_id: int) -> None:
+    """The holder of an invitation link becomes a verified owner (in the caller's transaction):
+    joining the company, or upgrading their claim. Unverified claims of others are thereby suspended."""
+    membership = await Membership.filter(user_id=user_id, company_id=company_id).select_for_update().first()
+    if membership is None:
+        await Membership.create(user_id=user_id, company_id=company_id, role=MemberRole.OWNER,
+                                verification=CompanyVerification.VERIFIED_BY_INVITATION)
+        return
+    membership.role = MemberRole.OWNER
+    if membership.verification == CompanyVerification.UNVERIFIED:
+        membership.verification = CompanyVerification.VERIFIED_BY_INVITATION
+    await membership.save(update_fields=["role", "verification"])
+
+
+async def claimants(*, actor: User, company: Company) -> list[tuple[User, datetime]]:
+    """The unverified claims on a company, for its verified owners and administrators (empty for anyone else)."""
+    mine = await Membership.get_or_none(user_id=actor.id, company_id=company.id)
+    if mine is None or mine.role not in MANAGER_ROLES or mine.verification == CompanyVerification.UNVERIFIED:
+        return []
+    rows = await Membership.filter(company_id=company.id, verification=CompanyVerification.UNVERIFIED).order_by("id").select_related("user")
+    return [(m.user, m.created_at) for m in rows]
+
+
+async def remove_claimant(*, actor: User, company_id: int | str, user_id: int | str) -> Company:
+    """A verified owner or administrator ends someone's unverified claim on the company."""
+    membership = await require_member(actor, company_id, roles=MANAGER_ROLES)
+    if membership.verification == CompanyVerification.UNVERIFIED:
+        raise Forbidden("Only an owner or administrator verified for the company (by e-Factura or an invitation) can remove claims.")
+    try:
+        target = int(user_id)
+    except (TypeError, ValueError):
+        target = None
+    if target is not None and not 0 < target < 2**63:
+        target = None  # no such row can exist (and the database would refuse the number)
+    removed = await Membership.filter(company_id=membership.company_id, user_id=target,
+                                      verification=CompanyVerification.UNVERIFIED).delete() if target is not None else 0
+    if not removed:
+        raise NotFound("No claimant with that id.")
+    return membership.company
+
+
 async def membership_of(user: User, company_id: int | str) -> Membership | None:
+    """The user's membership of the company, None when there is none or it is a suspended claim."""
     try:
         company_id = int(company_id)
     except (TypeError, ValueError):
         return None
-    return await Membership.filter(user_id=user.id, company_id=company_id).select_related("company").first()
+    membership = await Membership.filter(user_id=user.id, company_id=company_id).select_related("company").first()
+    if membership is not None and membership.verification == CompanyVerification.UNVERIFIED and await has_verified_member(company_id):
+        return None
+    return membership
 
 
 async def can_see(user: User, company_id: int) -> bool:
     """Members see their companies; a firm's members see its clients; a client's members see its firm."""
-    mine = Membership.filter(user_id=user.id).values_list("company_id", flat=True)
-    ids = set(await mine)
+    ids = {m.company_id for m in await standing_memberships(user.id)}
     if company_id in ids:
         return True
     return await Collaboration.filter(status=CollaborationStatus.ACTIVE).filter(
@@ -190,12 +294,18 @@ def _collaboration_since(value):
     return Collaboration._meta.fields_map["since"].to_python_value(value)
 
 
+# A membership `m` that counts (as `standing_memberships` and `membership_of` decide): anything but a
+# claim suspended by someone verified for the same company.
+STANDING_MEMBERSHIP_SQL = (f"NOT (m.verification = '{CompanyVerification.UNVERIFIED.value}' AND EXISTS (SELECT 1 FROM memberships v "
+                           f"WHERE v.company_id = m.company_id AND v.verification <> '{CompanyVerification.UNVERIFIED.value}'))")
+
+
 def _companies(kinds: tuple[Relationship, ...]) -> str:
     """$1 the user."""
-    mine = "(SELECT company_id FROM memberships WHERE user_id = $1)"
+    mine = f"(SELECT m.company_id FROM memberships m WHERE m.user_id = $1 AND {STANDING_MEMBERSHIP_SQL})"
     company = sql.columns(Company, "x", "x__")
     parts = [f"SELECT {_OWN_ROW} AS kind, m.company_id AS via_id, m.created_at AS since, {company} FROM memberships m "
-             "JOIN companies x ON x.id = m.company_id WHERE m.user_id = $1"]
+             f"JOIN companies x ON x.id = m.company_id WHERE m.user_id = $1 AND {STANDING_MEMBERSHIP_SQL}"]
     if Relationship.CLIENT in kinds:
         parts.append(f"SELECT 0 AS kind, k.firm_id AS via_id, k.since AS since, {company} FROM collaborations k "
                      f"JOIN companies x ON x.id = k.client_id WHERE k.status = 'ACTIVE' AND k.firm_id IN {mine}")
@@ -209,7 +319,28 @@ _COMPANIES = sql.Statements(lambda *kinds: _companies(kinds))
 
 
 async def member_user_ids(company_id: int, *, roles: Iterable[MemberRole] | None = None) -> list[int]:
-    query = Membership.filter(company_id=company_id)
-    if roles is not None:
-        query = query.filter(role__in=list(roles))
-    return list(await query.values_list("user_id", flat=True))
+    """The company's members (those with `roles`), leaving out claims suspended by a verified member."""
+    rows = await Membership.filter(company_id=company_id).values_list("user_id", "role", "verification")
+    verified = any(v != CompanyVerification.UNVERIFIED for _, _, v in rows)
+    wanted = None if roles is None else set(roles)
+    return [user_id for user_id, role, verification in rows
+            if (wanted is None or role in wanted) and not (verified and verification == CompanyVerification.UNVERIFIED)]
+
+
+async def set_members_may_invite(*, actor: User, company_id: int | str, enabled: bool) -> Company:
+    """Owners and administrators decide whether plain members may send, resend and revoke invitations."""
+    membership = await require_member(actor, company_id, roles=MANAGER_ROLES)
+    company = membership.company
+    company.members_may_invite = enabled
+    await company.save(update_fields=["members_may_invite"])
+    return company
+
+
+async def require_inviter(actor: User, company_id: int | str) -> Membership:
+    """A member who may send, resend and revoke the company's invitations: an owner or administrator,
+    or any member when the company allows it (`members_may_invite`)."""
+    membership = await require_member(actor, company_id)
+    if membership.role not in MANAGER_ROLES and not membership.company.members_may_invite:
+        raise Forbidden("Only the company's owners and administrators can send, resend or revoke invitations "
+                        "(an owner can allow every member to).")
+    return membership

@@ -26,10 +26,16 @@ class EfacturaIntegration(Model):
     access_expires_at = fields.DatetimeField(null=True)
     refresh_expires_at = fields.DatetimeField(null=True)
     certificate_serial = fields.CharField(max_length=64, null=True)
+    # When a probe last confirmed the certificate's rights on the company's own CUI; NULL while that is
+    # unknown (ANAF did not answer right after the authorization): checked again before portfolio work.
+    rights_checked_at = fields.DatetimeField(null=True)
     last_error = fields.TextField(null=True)
     last_refreshed_at = fields.DatetimeField(null=True)
     next_refresh_at = fields.DatetimeField(null=True, db_index=True)
     expiry_warning_sent_at = fields.DatetimeField(null=True)
+    # What ANAF's e-Factura said the authorizing certificate lacks, as the last discovery learnt it:
+    # "OWN_CUI" (no SPV rights on the company itself) or "ANY" (no SPV rights at all); NULL when fine.
+    rights_problem = fields.CharField(max_length=16, null=True)
     updated_at = fields.DatetimeField(auto_now=True)
 
     class Meta:

@@ -8,6 +8,9 @@ browser back with `code` and `state`; `complete_authorization` checks the state 
 code at once (ANAF's code lives 60 seconds), then stores the tokens encrypted (`efactura_tokens`).
 
 Choices worth knowing:
+- Right after the exchange the new token probes the company's own CUI (`firm_rights`): a certificate
+  without rights there (another firm's, or one with no SPV rights at all) leaves the integration ERROR
+  with what to do, never ACTIVE; ANAF not answering leaves it ACTIVE but unchecked until a later probe.
 - Re-authorizing an ACTIVE integration keeps it ACTIVE, with its old tokens in use, until the new
   tokens arrive; a refusal at ANAF then records `last_error` but keeps the working authorization.
   From any other status, starting makes it PENDING.
@@ -30,8 +33,10 @@ from anaf.oauth import OAuthGrantError
 from domain.accounts.models import User
 from domain.companies.models import Company
 from domain.companies.service import MANAGER_ROLES, anaf_unavailable, membership_of, require_member
+from domain.efactura import firm_rights
+from domain.efactura.firm_rights import FirmRights
 from domain.efactura.models import EfacturaIntegration, EfacturaStatus, OAuthState
-from domain.efactura.status import change_status, denial_reason, not_authorized
+from domain.efactura.status import change_status, denial_reason, not_authorized, rights_problem_error
 from domain.efactura.token_vault import TokenVault
 from domain.efactura.tokens import access_token_for, forgotten_tokens, pair_fields  # noqa: F401 - access_token_for is part of this capability's surface
 from domain.kernel.clock import now
@@ -128,20 +133,29 @@ def readiness_problems(company: Company, integration: EfacturaIntegration | None
         problems.append(_accounting_disabled())
     if integration is None or integration.status != EfacturaStatus.ACTIVE:
         problems.append(not_authorized())
+    elif integration.rights_checked_at is None:
+        problems.append(firm_rights.rights_unchecked())
     return problems
 
 
 async def setup_checklist(*, actor: User, company_id: int | str) -> SetupChecklist:
     membership = await require_member(actor, company_id)
     integration = await EfacturaIntegration.get_or_none(company_id=membership.company_id)
+    problems = readiness_problems(membership.company, integration)
+    if integration is not None and integration.status == EfacturaStatus.ACTIVE and integration.rights_problem:
+        # Discovery may still be started (to check again once ANAF shows the rights), but it cannot find clients.
+        problems.append(rights_problem_error(integration.rights_problem, membership.company.cui))
     return SetupChecklist(provides_accounting_services=membership.company.provides_accounting_services,
                           efactura_active=integration is not None and integration.status == EfacturaStatus.ACTIVE,
-                          problems=readiness_problems(membership.company, integration))
+                          problems=problems)
 
 
-async def require_ready_for_portfolio(company: Company) -> None:
+async def require_ready_for_portfolio(company: Company, *, efactura=None, oauth=None) -> None:
     """Raise `DomainErrors` (ACCOUNTING_SERVICES_DISABLED, EFACTURA_NOT_AUTHORIZED) unless the firm
-    may discover and invite its portfolio."""
+    may discover and invite its portfolio. Given the ANAF clients, an authorization whose rights on the
+    firm were never confirmed is probed first (NO_EFACTURA_RIGHTS / ANAF_UNAVAILABLE when that fails)."""
+    if efactura is not None and oauth is not None and company.provides_accounting_services:
+        await firm_rights.ensure_rights_checked(company, efactura=efactura, oauth=oauth)
     problems = readiness_problems(company, await EfacturaIntegration.get_or_none(company_id=company.id))
     if problems:
         raise DomainErrors(problems)
@@ -194,9 +208,11 @@ async def _authorizing_manager(claim: OAuthState) -> User:
     return user
 
 
-async def complete_authorization(*, state: str | None, code: str | None, oauth, viewer: User | None = None,
+async def complete_authorization(*, state: str | None, code: str | None, oauth, efactura, viewer: User | None = None,
                                  vault: TokenVault | None = None) -> EfacturaIntegration:
-    """Exchange ANAF's code and make the integration ACTIVE (from the callback, or the API with `viewer`)."""
+    """Exchange ANAF's code, check the certificate's rights on the company's own CUI (`firm_rights`), and
+    make the integration ACTIVE (from the callback, or the API with `viewer`). A certificate without
+    rights on the company leaves it ERROR and raises NO_EFACTURA_RIGHTS."""
     claim = await _claim_state(state, viewer)
     user = await _authorizing_manager(claim)
     if not code:
@@ -212,11 +228,27 @@ async def complete_authorization(*, state: str | None, code: str | None, oauth, 
     except AnafError:
         await OAuthState.filter(id=claim.id).update(used_at=None)
         raise anaf_unavailable() from None
+    company = await Company.get(id=claim.company_id)
+    rights = await firm_rights.probe_own_cui(efactura, pair.access_token, company.cui)
     async with unit_of_work():
         integration = await _locked_integration(claim.company_id)
-        await change_status(integration, EfacturaStatus.ACTIVE, **pair_fields(claim.company_id, pair, vault=vault),
-                            authorized_by_id=user.id, authorized_at=now(), certificate_serial=pair.serial, last_error=None,
-                            last_refreshed_at=None, expiry_warning_sent_at=None)
+        if rights in firm_rights.FAILED:
+            reason = firm_rights.failure_reason(rights, company.cui)
+            if integration.status == EfacturaStatus.ACTIVE and integration.rights_checked_at is not None:
+                # A working, checked authorization survives a failed attempt to replace it.
+                await change_status(integration, EfacturaStatus.ACTIVE, last_error=reason.for_locale(user.locale))
+            else:
+                await firm_rights.settle_failed(integration, reason, user.locale, certificate_serial=pair.serial)
+        else:
+            checked = rights is FirmRights.CONFIRMED
+            await change_status(integration, EfacturaStatus.ACTIVE, **pair_fields(claim.company_id, pair, vault=vault),
+                                authorized_by_id=user.id, authorized_at=now(), certificate_serial=pair.serial,
+                                last_error=None if checked else firm_rights.UNCHECKED_NOTE.for_locale(user.locale),
+                                rights_checked_at=now() if checked else None, last_refreshed_at=None, expiry_warning_sent_at=None)
+            if checked:
+                await firm_rights.verify_authorizer(claim.company_id, user.id)
+    if rights in firm_rights.FAILED:
+        raise firm_rights.refused(reason, claim.company_id)
     return await _reloaded(claim.company_id)
 
 
@@ -240,6 +272,6 @@ async def disconnect(*, actor: User, company_id: int | str) -> EfacturaIntegrati
         await OAuthState.filter(company_id=membership.company_id, used_at__isnull=True).update(used_at=now())
         await change_status(integration, EfacturaStatus.NOT_CONFIGURED, **forgotten_tokens(), authorized_by_id=None,
                             authorized_at=None, access_expires_at=None, refresh_expires_at=None, certificate_serial=None,
-                            last_error=None, last_refreshed_at=None, expiry_warning_sent_at=None)
+                            rights_checked_at=None, last_error=None, last_refreshed_at=None, expiry_warning_sent_at=None)
     return await _reloaded(membership.company_id)
 

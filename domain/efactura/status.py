@@ -56,6 +56,45 @@ EXPIRED_REASON = Bilingual(
 )
 
 
+REFUSED_REASON = Bilingual(
+    en="ANAF refused the stored e-Factura authorization during a call (the token is no longer accepted). "
+       "An owner or administrator must authorize again with the qualified certificate.",
+    ro="ANAF a refuzat autorizarea e-Factura salvată în timpul unui apel (token-ul nu mai este acceptat). "
+       "Un proprietar sau administrator trebuie să autorizeze din nou cu certificatul calificat.",
+)
+
+RIGHTS_OWN_CUI = "OWN_CUI"  # EfacturaIntegration.rights_problem: no SPV rights on the company itself
+RIGHTS_ANY = "ANY"  # no SPV rights for any CUI at all
+
+
+def rights_problem_text(problem: str, cui: str) -> Bilingual:
+    """What to do at ANAF when the authorizing certificate lacks SPV rights (own CUI, or any)."""
+    if problem == RIGHTS_ANY:
+        return Bilingual(
+            en="ANAF says the certificate that authorized e-Factura has SPV rights for no company at all, so no client can be found. "
+               f"At ANAF: enrol the certificate in the Virtual Private Space (SPV) for CUI {cui} — as the firm's legal representative, "
+               "or as a person it empowered (form 150 / an empowerment registered at ANAF) — and have the clients grant it rights; "
+               "rights appear about 24 hours later. Then run discovery again, or authorize with a certificate that has these rights.",
+            ro="ANAF spune că certificatul care a autorizat e-Factura nu are drepturi în SPV pentru nicio companie, deci niciun client nu poate fi găsit. "
+               f"La ANAF: înrolați certificatul în Spațiul Privat Virtual (SPV) pentru CUI {cui} — ca reprezentant legal al firmei "
+               "sau ca persoană împuternicită (formularul 150 / împuternicire înregistrată la ANAF) — și cereți clienților să îi acorde drepturi; "
+               "drepturile apar după aproximativ 24 de ore. Apoi reluați descoperirea sau autorizați cu un certificat care are aceste drepturi.")
+    return Bilingual(
+        en=f"ANAF says the certificate that authorized e-Factura has no SPV rights for the firm's own CUI {cui}, so the firm's sent "
+           "invoices (the list of invoiced clients) cannot be read. At ANAF: enrol the certificate in the Virtual Private Space (SPV) "
+           f"for CUI {cui} — as the firm's legal representative, or as a person it empowered (form 150 / an empowerment registered "
+           "at ANAF); rights appear about 24 hours later. Then run discovery again, or authorize with the certificate that has these rights.",
+        ro=f"ANAF spune că certificatul care a autorizat e-Factura nu are drepturi în SPV pentru CUI-ul firmei, {cui}, deci facturile "
+           "emise de firmă (lista clienților facturați) nu pot fi citite. La ANAF: înrolați certificatul în Spațiul Privat Virtual (SPV) "
+           f"pentru CUI {cui} — ca reprezentant legal al firmei sau ca persoană împuternicită (formularul 150 / împuternicire "
+           "înregistrată la ANAF); drepturile apar după aproximativ 24 de ore. Apoi reluați descoperirea sau autorizați cu certificatul care are aceste drepturi.")
+
+
+def rights_problem_error(problem: str, cui: str) -> DomainError:
+    text = rights_problem_text(problem, cui)
+    return DomainError(ErrorCode.NO_EFACTURA_RIGHTS, text.en, text.ro, field=["efactura"])
+
+
 def denial_reason(error: str, description: str | None) -> Bilingual:
     """What to do after ANAF's authorize step answered `error` (usually access_denied)."""
     said_en = f' ANAF said: "{description}".' if description else ""

@@ -9,7 +9,8 @@ Rules this module owns:
 - The next refresh is planned at 70-80 % of the shorter of the two tokens' lifetimes (random within
   that band, so many integrations authorized together do not refresh together). For ANAF's 90-day
   access token that is 18-27 days before it ends.
-- `invalid_grant` (or a refresh token past its end) means the authorization is dead: status EXPIRED,
+- `invalid_grant`, `invalid_request` "Refresh Token status is expired" (or a refresh token past its
+  end) mean the authorization is dead: status EXPIRED,
   the tokens are forgotten, members are notified and the person who authorized gets an e-mail.
   Network trouble leaves everything as it was; the next attempt tries again.
 """
@@ -29,7 +30,14 @@ from domain.companies.models import Company
 from domain.companies.service import MANAGER_ROLES, member_user_ids
 from domain.efactura import token_vault
 from domain.efactura.models import EfacturaIntegration, EfacturaStatus
-from domain.efactura.status import EXPIRED_REASON, change_status, integration_link, not_authorized
+from domain.efactura.status import (
+    EXPIRED_REASON,
+    REFUSED_REASON,
+    Bilingual,
+    change_status,
+    integration_link,
+    not_authorized,
+)
 from domain.efactura.token_vault import TokenVault
 from domain.kernel.clock import now
 from domain.kernel.events import unit_of_work
@@ -99,7 +107,7 @@ async def refresh_locked(integration: EfacturaIntegration, *, oauth,
     try:
         pair = await oauth.refresh(open_token(integration, "refresh", vault=vault))
     except OAuthGrantError as exc:
-        if exc.error != "invalid_grant":
+        if not exc.authorization_dead:
             # invalid_client and the like are this platform's configuration, not the holder's doing.
             log.error("ANAF refused refreshing company %s: %s", integration.company_id, exc)
             return RefreshOutcome.RETRY
@@ -130,17 +138,27 @@ async def _recipients(integration: EfacturaIntegration) -> list[User]:
     return list(await User.filter(id__in=await member_user_ids(integration.company_id, roles=MANAGER_ROLES)))
 
 
-async def expire(integration: EfacturaIntegration) -> None:
+async def expire(integration: EfacturaIntegration, *, reason: Bilingual = EXPIRED_REASON) -> None:
     """The authorization is dead: EXPIRED, tokens forgotten, members told, the authorizer e-mailed."""
     company = await Company.get(id=integration.company_id)
     link = integration_link(company.id)
     for user in await _recipients(integration):
         await outbox.enqueue(kind="efactura_reauthorize", to=user.email, locale=user.locale, template="efactura_reauthorize",
                              context={"company_name": company.name, "user_name": user.name,
-                                      "reason": EXPIRED_REASON.for_locale(user.locale), "link": link},
+                                      "reason": reason.for_locale(user.locale), "link": link},
                              link=link)
-    await change_status(integration, EfacturaStatus.EXPIRED, reason=EXPIRED_REASON,
-                        last_error=EXPIRED_REASON.for_locale(await _locale_of(integration)), **forgotten_tokens())
+    await change_status(integration, EfacturaStatus.EXPIRED, reason=reason,
+                        last_error=reason.for_locale(await _locale_of(integration)), **forgotten_tokens())
+
+
+async def refused_by_anaf(company_id: int) -> None:
+    """ANAF answered a call with the company's access token by refusing the token (HTTP 401/403):
+    the authorization no longer works. It ends at once — EXPIRED, `last_error`, the checklist, the
+    bell and the authorizer's e-mail say so — instead of staying ACTIVE until the next refresh."""
+    async with unit_of_work():
+        integration = await EfacturaIntegration.filter(company_id=company_id).select_for_update().first()
+        if integration is not None and integration.status == EfacturaStatus.ACTIVE:
+            await expire(integration, reason=REFUSED_REASON)
 
 
 async def _locale_of(integration: EfacturaIntegration) -> str:

@@ -1,5 +1,6 @@
 """The client's answer to an invitation: what waits in its bell, accepting (an ACTIVE collaboration)
-or declining. Only the client company's owners and administrators answer, and only once.
+or declining. Only the client company's verified owners and administrators answer, and only once;
+anyone else asking about the invitation is told it does not exist.
 
 Two answers racing for one invitation are serialised by a row lock on the invitation (PostgreSQL);
 the unique (firm, client) constraint on collaborations is the last line behind it.
@@ -10,8 +11,8 @@ from __future__ import annotations
 from tortoise.exceptions import IntegrityError
 
 from domain.accounts.models import User
-from domain.companies.models import Company, Membership
-from domain.companies.service import MANAGER_ROLES, member_user_ids, require_member
+from domain.companies.models import Company, CompanyVerification, Membership
+from domain.companies.service import MANAGER_ROLES, member_user_ids
 from domain.invitations.mail import answer_to_firm
 from domain.invitations.models import Collaboration, CollaborationStatus, Invitation, InvitationStatus
 from domain.invitations.state import Action, closed_error, record, require_status
@@ -25,7 +26,8 @@ from domain.notifications.service import notify
 
 async def collaboration_requests(*, actor: User) -> list[Invitation]:
     """Invitations waiting for an answer from a company the actor manages, newest first."""
-    managed = await Membership.filter(user_id=actor.id, role__in=list(MANAGER_ROLES)).values_list("company_id", flat=True)
+    managed = await Membership.filter(user_id=actor.id, role__in=list(MANAGER_ROLES)).exclude(
+        verification=CompanyVerification.UNVERIFIED).values_list("company_id", flat=True)
     if not managed:
         return []
     return await Invitation.filter(client_company_id__in=list(managed), status=InvitationStatus.ACCOUNT_CREATED,
@@ -47,9 +49,9 @@ async def respond(*, actor: User, invitation_id: int | str, accept: bool) -> Inv
 
 async def _respond(actor: User, invitation_id: int, accept: bool) -> Invitation:
     invitation = await Invitation.filter(id=invitation_id).select_for_update().first()
-    if invitation is None or invitation.client_company_id is None:
+    if invitation is None or invitation.client_company_id is None or invitation.client_company_id not in await _answering_for(actor):
+        # Someone else's invitation reads exactly like one that does not exist.
         raise NotFound("No invitation with that id.")
-    await require_member(actor, invitation.client_company_id, roles=MANAGER_ROLES)
     require_status(invitation, InvitationStatus.ACCOUNT_CREATED)
     at = clock.now()
     if accept:
@@ -69,13 +71,19 @@ async def _respond(actor: User, invitation_id: int, accept: bool) -> Invitation:
     await notify(user_ids=await member_user_ids(firm.id), kind=NotificationKind.INVITATION_ACCEPTED if accept else NotificationKind.INVITATION_DECLINED,
                  text=answered(client, accepted=accept), company_id=client.id, invitation_id=invitation.id)
     await answer_to_firm(invitation, accepted=accept, firm=firm, client=client, client_user=actor,
-                         recipients=await _firm_followers(invitation))
+                         recipients=await firm_followers(invitation))
     emit(company_channel(client.id), "invitation", id=invitation.id)
     invitation.firm, invitation.client_company = firm, client
     return invitation
 
 
-async def _firm_followers(invitation: Invitation) -> list[User]:
+async def _answering_for(actor: User) -> set[int]:
+    """The companies the actor answers collaboration requests for: verified owner or administrator."""
+    return set(await Membership.filter(user_id=actor.id, role__in=list(MANAGER_ROLES)).exclude(
+        verification=CompanyVerification.UNVERIFIED).values_list("company_id", flat=True))
+
+
+async def firm_followers(invitation: Invitation) -> list[User]:
     """Who is e-mailed about the answer: the accountant who sent the invitation, else the firm's managers."""
     if invitation.created_by_id and await Membership.filter(user_id=invitation.created_by_id, company_id=invitation.firm_id).exists():
         return await User.filter(id=invitation.created_by_id)

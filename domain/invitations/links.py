@@ -3,7 +3,11 @@ existing account; either way the client's company is created (or linked) at once
 collaboration request waits in the bell of whoever may answer it.
 
 The link proves the e-mail address: sign-up uses the invited address, and a signed-in user may
-claim only an invitation sent to their own address.
+claim only an invitation sent to their own address. The invitation belongs to whoever holds its
+link: sent by a firm whose certificate has rights on the CUI, it verifies the holder as the
+company's owner (VERIFIED_BY_INVITATION), even when someone else registered the CUI first with an
+unverified claim; that claim is then suspended and never sees the request. Only a company that
+already has verified owners keeps them in charge: they answer, and the link holder does not join.
 """
 
 from __future__ import annotations
@@ -16,12 +20,14 @@ from tortoise.expressions import Q
 from domain.accounts.models import User
 from domain.accounts.passwords import check_password_rules
 from domain.accounts.service import SignedIn, create_user, email_exists, open_session
-from domain.companies.models import Company, MemberRole, Membership
-from domain.companies.service import MANAGER_ROLES, Registry, add_company_with_owner, fetch_registry_record, member_user_ids
-from domain.invitations.mail import collaboration_request
+from domain.companies.models import Company, CompanyVerification
+from domain.companies.service import (Registry, add_company_with_owner, fetch_registry_record, member_user_ids,
+                                      verified_manager_ids, verify_by_invitation)
+from domain.invitations.collaborations import firm_followers
+from domain.invitations.mail import collaboration_request, declined_by_link_to_firm
 from domain.invitations.models import Invitation, InvitationStatus
 from domain.invitations.state import Action, effective_status, record, require_status, with_companies
-from domain.invitations.texts import client_account_created, collaboration_invitation
+from domain.invitations.texts import client_account_created, collaboration_invitation, declined_by_link
 from domain.kernel import clock
 from domain.kernel.contacts import clean_name, normalise_phone
 from domain.kernel.errors import DomainError, ErrorCode, NotFound
@@ -149,6 +155,23 @@ async def _claim(invitation: Invitation, *, actor: User, registry: Registry, app
     return await with_companies(invitation)
 
 
+async def decline(*, token: str) -> Invitation:
+    """Decline from the e-mailed link, without an account (the link proves the address, as for
+    sign-up). Only an unused link (PENDING) declines; afterwards the company answers from the bell.
+    The firm is told in its bell and by e-mail; the company can be invited again later."""
+    invitation = await _usable(token)
+    async with unit_of_work():
+        invitation = await _relock(invitation.id)
+        invitation.status, invitation.answered_at, invitation.open_key = InvitationStatus.DECLINED, clock.now(), None
+        await invitation.save(update_fields=["status", "answered_at", "open_key"])
+        await record(invitation, action=Action.DECLINED, actor_id=None, detail="declined from the invitation link")
+        firm = await Company.get(id=invitation.firm_id)
+        await notify(user_ids=await member_user_ids(firm.id), kind=NotificationKind.INVITATION_DECLINED,
+                     text=declined_by_link(invitation.company_name, invitation.cui), invitation_id=invitation.id)
+        await declined_by_link_to_firm(invitation, firm=firm, recipients=await firm_followers(invitation))
+    return await with_companies(invitation)
+
+
 async def _relock(invitation_id: int) -> Invitation:
     """The invitation again, row-locked, still usable (another request may have used it meanwhile)."""
     invitation = await Invitation.filter(id=invitation_id).select_for_update().first()
@@ -165,12 +188,14 @@ async def _link_company(invitation: Invitation, *, user: User, registry_record, 
     if company is None:
         if registry_record is None:  # created and deleted while we were at ANAF: rare enough to ask for a retry
             raise DomainError(ErrorCode.INVALID_STATE, "The company changed meanwhile. Try again.", "Compania s-a schimbat între timp. Încercați din nou.")
-        company = await add_company_with_owner(owner=user, record=registry_record)
+        company = await add_company_with_owner(owner=user, record=registry_record, verification=CompanyVerification.VERIFIED_BY_INVITATION)
         answerers = [user.id]
     else:
-        answerers = await member_user_ids(company.id, roles=MANAGER_ROLES)
+        # Only people verified for the company answer for it; unverified claims never see the request.
+        answerers = await verified_manager_ids(company.id)
         if not answerers:
-            await Membership.create(user_id=user.id, company_id=company.id, role=MemberRole.OWNER)
+            # Nobody has proven the company yet: the link holder does, and owns it.
+            await verify_by_invitation(user_id=user.id, company_id=company.id)
             answerers = [user.id]
         elif user.id not in answerers:
             sent_to_owners = True

@@ -18,20 +18,23 @@ def invite_link(app_url: str, token: str) -> str:
     return f"{app_url.rstrip('/')}/invite/{token}"
 
 
-def invitation_message(invitation: Invitation, *, firm_name: str, link: str) -> dict:
-    """The `enqueue` arguments of the invitation e-mail (also used for a resend)."""
+def invitation_message(invitation: Invitation, *, firm_name: str, link: str, account_exists: bool = False) -> dict:
+    """The `enqueue` arguments of the invitation e-mail (also used for a resend). An address that
+    already has an account is told to sign in and take the invitation, any other to create the
+    account; both can decline on the link's page without an account (`#decline`)."""
     return dict(kind="invitation", to=invitation.email, locale=invitation.locale, template="invitation", link=link,
                 context={"firm_name": firm_name, "company_name": invitation.company_name, "cui": invitation.cui,
                          "representative_name": invitation.representative_name, "message": invitation.message or "",
-                         "link": link, "expires_at": invitation.expires_at})
+                         "link": link, "account_exists": account_exists,
+                         "expires_at": invitation.expires_at})
 
 
 async def send_invitations(messages: Iterable[dict]) -> None:
     await outbox.enqueue_many(list(messages))
 
 
-def reminder_message(invitation: Invitation, *, firm_name: str, link: str, days_left: int) -> dict:
-    message = invitation_message(invitation, firm_name=firm_name, link=link)
+def reminder_message(invitation: Invitation, *, firm_name: str, link: str, days_left: int, account_exists: bool = False) -> dict:
+    message = invitation_message(invitation, firm_name=firm_name, link=link, account_exists=account_exists)
     message.update(kind="invitation_reminder", template="invitation_reminder")
     message["context"]["days_left"] = days_left
     return message
@@ -40,10 +43,21 @@ def reminder_message(invitation: Invitation, *, firm_name: str, link: str, days_
 async def answer_to_firm(invitation: Invitation, *, accepted: bool, firm: Company, client: Company,
                          client_user: User, recipients: Iterable[User]) -> None:
     """`client_accepted` / `client_declined` to the people of the firm who follow the invitation."""
-    template = "client_accepted" if accepted else "client_declined"
+    await _answer_mail("client_accepted" if accepted else "client_declined", firm=firm, company_name=client.name, cui=client.cui,
+                       client_name=client_user.name, recipients=recipients)
+
+
+async def declined_by_link_to_firm(invitation: Invitation, *, firm: Company, recipients: Iterable[User]) -> None:
+    """`client_declined` to the firm's followers when the invitee declined from the link (no account:
+    the invited representative is who declined)."""
+    await _answer_mail("client_declined", firm=firm, company_name=invitation.company_name, cui=invitation.cui,
+                       client_name=invitation.representative_name, recipients=recipients)
+
+
+async def _answer_mail(template: str, *, firm: Company, company_name: str, cui: str, client_name: str, recipients: Iterable[User]) -> None:
     await outbox.enqueue_many([
         dict(kind=template, to=user.email, locale=user.locale, template=template,
-             context={"firm_name": firm.name, "company_name": client.name, "cui": client.cui, "client_name": client_user.name})
+             context={"firm_name": firm.name, "company_name": company_name, "cui": cui, "client_name": client_name})
         for user in recipients])
 
 

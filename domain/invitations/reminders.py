@@ -11,6 +11,7 @@ from __future__ import annotations
 from datetime import datetime, timedelta
 from typing import Sequence
 
+from domain.accounts.models import User
 from domain.companies.models import Company
 from domain.invitations.mail import days_left, invite_link, reminder_message
 from domain.invitations.mail import send_invitations as queue_mail
@@ -39,12 +40,13 @@ async def send_due_reminders(*, reminder_days: Sequence[float], app_url: str, at
         if not due:
             return 0
         firm_names = dict(await Company.filter(id__in=list({inv.firm_id for inv, _ in due})).values_list("id", "name"))
+        with_account = set(await User.filter(email__in=list({inv.email for inv, _ in due})).values_list("email", flat=True))
         messages = []
         for inv, n in due:
             token, token_hash = new_secret()
             inv.previous_token_hash, inv.token_hash, inv.reminders_sent = inv.token_hash, token_hash, n
             messages.append(reminder_message(inv, firm_name=firm_names[inv.firm_id], link=invite_link(app_url, token),
-                                             days_left=days_left(inv.expires_at, at)))
+                                             days_left=days_left(inv.expires_at, at), account_exists=inv.email in with_account))
         invitations = [inv for inv, _ in due]
         await Invitation.bulk_update(invitations, fields=["previous_token_hash", "token_hash", "reminders_sent"], batch_size=len(invitations))
         await InvitationEvent.bulk_create([InvitationEvent(invitation_id=inv.id, action=Action.REMINDED, detail=f"reminder {n}")

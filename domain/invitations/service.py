@@ -17,7 +17,7 @@ from tortoise.expressions import Q
 
 from domain.accounts.models import User
 from domain.companies.models import Company
-from domain.companies.service import require_member
+from domain.companies.service import require_inviter, require_member
 from domain.efactura.service import require_ready_for_portfolio
 from domain.invitations.expiry import expire_overdue
 from domain.invitations.mail import invitation_message, invite_link
@@ -47,6 +47,7 @@ MAX_ROWS = 1000
 MAX_MESSAGE_LENGTH = 1000
 RESEND_LIMIT = 3
 RESEND_WINDOW = timedelta(hours=1)
+MAIL_CAP_WINDOW = timedelta(days=1)
 SEND_OPERATION = "sendInvitations"
 
 
@@ -83,6 +84,9 @@ class Links:
 
     app_url: str
     ttl_seconds: int
+    # Invitation e-mails (sent and resent) a day, per recipient address over every firm, and per firm.
+    per_recipient_daily: int = 10
+    per_firm_daily: int = 3000
 
 
 def _row_path(index: int, name: str) -> tuple[str, str, str]:
@@ -133,6 +137,42 @@ def _row_error(code: ErrorCode, index: int, cui: str) -> DomainError:
     return DomainError(code, en, ro, field=_row_path(index, "cui"))
 
 
+def _cap_error(*, field: list | None = None, firm: bool = False) -> DomainError:
+    if firm:
+        return DomainError(ErrorCode.RATE_LIMITED, "Your firm has sent as many invitation e-mails as it may today. Send the rest tomorrow.",
+                           "Firma a trimis astăzi toate e-mailurile de invitație permise. Trimiteți-le pe celelalte mâine.", field=field)
+    return DomainError(ErrorCode.RATE_LIMITED, "This address has received as many invitation e-mails as it may today. Try again tomorrow.",
+                       "Această adresă a primit astăzi toate e-mailurile de invitație permise. Încercați din nou mâine.", field=field)
+
+
+async def _take_mail_slots(firm_id: int, emails: Sequence[str], links: Links) -> list[DomainError | None]:
+    """Per e-mail to send (in order): None when the daily caps let it go (per firm, the first ones
+    go; then per recipient), else the error to report. Inside the caller's transaction, so a
+    rolled-back send takes nothing."""
+    if not emails:
+        return []
+    firm_key = f"invitation:mail:firm:{firm_id}"
+    firm_room = await throttle.take(firm_key, limit=links.per_firm_daily, window=MAIL_CAP_WINDOW, amount=len(emails))
+    keys = [throttle.key_for("invitation:mail:to", email) for email in emails]
+    wanted: dict[str, int] = {}
+    for key in keys[:firm_room]:
+        wanted[key] = wanted.get(key, 0) + 1
+    room = await throttle.take_many(wanted, limit=links.per_recipient_daily, window=MAIL_CAP_WINDOW)
+    outcome: list[DomainError | None] = []
+    for position, key in enumerate(keys):
+        if position >= firm_room:
+            outcome.append(_cap_error(firm=True))
+        elif room.get(key, 0) > 0:
+            room[key] -= 1
+            outcome.append(None)
+        else:
+            outcome.append(_cap_error())
+    refused_by_recipient = sum(1 for position, error in enumerate(outcome) if position < firm_room and error is not None)
+    if refused_by_recipient:
+        await throttle.give_back({firm_key: refused_by_recipient}, MAIL_CAP_WINDOW)
+    return outcome
+
+
 def _error_to_json(error: DomainError) -> dict:
     return {"code": str(error.code), "en": error.en, "ro": error.ro, "field": error.field}
 
@@ -152,11 +192,13 @@ async def _replay(company_id: int, key: str) -> SendResult | None:
 
 
 async def send_invitations(*, actor: User, company_id: int | str, rows: Sequence[InvitationRequest], links: Links,
-                           idempotency_key: str | None = None) -> SendResult:
-    """Invite the representatives of portfolio companies; see the module docstring."""
-    membership = await require_member(actor, company_id)
+                           idempotency_key: str | None = None, efactura=None, oauth=None) -> SendResult:
+    """Invite the representatives of portfolio companies; see the module docstring. Owners and
+    administrators only, unless the firm lets every member invite. Given the ANAF clients, an
+    authorization whose rights on the firm were never confirmed is checked first."""
+    membership = await require_inviter(actor, company_id)
     firm = membership.company
-    await require_ready_for_portfolio(firm)
+    await require_ready_for_portfolio(firm, efactura=efactura, oauth=oauth)
     if len(rows) > MAX_ROWS:
         raise DomainError(ErrorCode.TOO_MANY_ITEMS, f"Send at most {MAX_ROWS} invitations at a time.",
                           f"Trimiteți cel mult {MAX_ROWS} de invitații odată.", field=["invitations"])
@@ -203,6 +245,7 @@ async def _send_valid(*, actor: User, firm: Company, valid: list[_ValidRow], inv
         to_create: list[dict] = []
         tokens: dict[str, str] = {}
         seen: set[str] = set()
+        to_send: list[_ValidRow] = []
         expires_at = at + timedelta(seconds=links.ttl_seconds)
         for row in valid:
             code = (ErrorCode.ALREADY_INVITED if row.cui in seen or row.cui in open_cuis else
@@ -212,6 +255,11 @@ async def _send_valid(*, actor: User, firm: Company, valid: list[_ValidRow], inv
                 errors.append(_row_error(code, row.index, row.cui))
                 continue
             seen.add(row.cui)
+            to_send.append(row)
+        for row, refused in zip(to_send, await _take_mail_slots(firm.id, [r.email for r in to_send], links)):
+            if refused is not None:
+                errors.append(DomainError(refused.code, refused.en, refused.ro, field=_row_path(row.index, "email")))
+                continue
             token, token_hash = new_secret()
             tokens[token_hash] = token
             to_create.append(dict(firm_id=firm.id, cui=row.cui, company_name=portfolio[row.cui], representative_name=row.representative_name,
@@ -224,9 +272,12 @@ async def _send_valid(*, actor: User, firm: Company, valid: list[_ValidRow], inv
             invitations = [Invitation._init_from_db(**inserted[r["token_hash"]]) for r in to_create]
             await insert_rows(InvitationEvent, [dict(invitation_id=inv.id, actor_id=actor.id, action=Action.SENT) for inv in invitations])
             await link_sent_invitations(firm.id, [inv.cui for inv in invitations])
-            await queue_invitation_mail(invitation_message(inv, firm_name=firm.name, link=invite_link(links.app_url, tokens[inv.token_hash]))
+            accounts = await User.filter(email__in=list({inv.email for inv in invitations})).values_list("id", "email", "locale")
+            with_account = {email for _, email, _ in accounts}
+            await queue_invitation_mail(invitation_message(inv, firm_name=firm.name, link=invite_link(links.app_url, tokens[inv.token_hash]),
+                                                           account_exists=inv.email in with_account)
                                         for inv in invitations)
-            await _ring_existing_accounts(firm, invitations)
+            await _ring_existing_accounts(firm, invitations, accounts)
             for inv in invitations:
                 inv.firm = firm
                 emit(company_channel(firm.id), "invitation", id=inv.id)
@@ -237,10 +288,10 @@ async def _send_valid(*, actor: User, firm: Company, valid: list[_ValidRow], inv
     return SendResult(invitations=invitations, errors=errors)
 
 
-async def _ring_existing_accounts(firm: Company, invitations: list[Invitation]) -> None:
-    """Invitees whose e-mail already has an account see the invitation in their bell at once, and
-    can take it from there (`claim_by_id`); the others get it when they sign up from the link."""
-    accounts = await User.filter(email__in=list({inv.email for inv in invitations})).values_list("id", "email", "locale")
+async def _ring_existing_accounts(firm: Company, invitations: list[Invitation], accounts: list[tuple[int, str, str]]) -> None:
+    """Invitees whose e-mail already has an account (`accounts`: id, e-mail, locale) see the
+    invitation in their bell at once, and can take it from there (`claim_by_id`); the others get it
+    when they sign up from the link."""
     by_email = {email: user_id for user_id, email, _ in accounts}
     notices = [Notice(user_id=by_email[inv.email], kind=NotificationKind.COLLABORATION_INVITATION,
                       text=invitation_received(firm.name, inv.company_name, inv.cui), company_id=firm.id, invitation_id=inv.id)
@@ -263,6 +314,7 @@ async def _firm_invitation(actor: User, invitation_id: int | str, *, lock: bool 
     except AccessError:
         # A client of the firm sees the firm, not its invitations to others.
         raise NotFound("No invitation with that id.") from None
+    await require_inviter(actor, invitation.firm_id)  # a member sees the invitation; changing it may need a role
     invitation.firm = membership.company
     return invitation
 
@@ -270,20 +322,23 @@ async def _firm_invitation(actor: User, invitation_id: int | str, *, lock: bool 
 async def resend_invitation(*, actor: User, invitation_id: int | str, links: Links) -> Invitation:
     """A new link (the old one dies), the expiry restarts, the same invitation; a few times an hour at most."""
     await _firm_invitation(actor, invitation_id)
-    limit_key = f"invitation:resend:{int(invitation_id)}"
-    await throttle.ensure_allowed(limit_key, limit=RESEND_LIMIT, window=RESEND_WINDOW)
     async with unit_of_work():
         invitation = await _firm_invitation(actor, invitation_id, lock=True)
         require_status(invitation, InvitationStatus.PENDING)
+        # Counted in this transaction (with the row locked): parallel resends cannot pass together.
+        await throttle.hit(throttle.Limit(f"invitation:resend:{invitation.id}", RESEND_LIMIT, RESEND_WINDOW))
+        refused = (await _take_mail_slots(invitation.firm_id, [invitation.email], links))[0]
+        if refused is not None:
+            raise refused
         token, invitation.token_hash = new_secret()
         invitation.previous_token_hash = None
         invitation.sent_at = clock.now()
         invitation.expires_at = invitation.sent_at + timedelta(seconds=links.ttl_seconds)
         invitation.reminders_sent = 0
         await invitation.save(update_fields=["token_hash", "previous_token_hash", "sent_at", "expires_at", "reminders_sent"])
-        await throttle.record(limit_key)
         await record(invitation, action=Action.RESENT, actor_id=actor.id)
-        await queue_invitation_mail([invitation_message(invitation, firm_name=invitation.firm.name, link=invite_link(links.app_url, token))])
+        await queue_invitation_mail([invitation_message(invitation, firm_name=invitation.firm.name, link=invite_link(links.app_url, token),
+                                                        account_exists=await User.filter(email=invitation.email).exists())])
     return await with_companies(invitation)
 
 

@@ -33,3 +33,9 @@ def answered(company: Company, *, accepted: bool) -> Text:
                     en=("Invitation accepted", f"{company.name} (CUI {company.cui}) accepted the collaboration."))
     return Text(ro=("Invitație refuzată", f"{company.name} (CUI {company.cui}) a refuzat colaborarea."),
                 en=("Invitation declined", f"{company.name} (CUI {company.cui}) declined the collaboration."))
+
+
+def declined_by_link(company_name: str, cui: str) -> Text:
+    """To the firm, when the invitee declines from the e-mailed link (no account needed)."""
+    return Text(ro=("Invitație refuzată", f"{company_name} (CUI {cui}) a refuzat invitația din linkul primit pe e-mail."),
+                en=("Invitation declined", f"{company_name} (CUI {cui}) declined the invitation from the e-mailed link."))

@@ -18,6 +18,7 @@ from anaf.errors import AnafError
 from domain.accounts.models import User
 from domain.companies.service import MANAGER_ROLES, anaf_unavailable, require_member
 from domain.efactura.service import access_token_for, require_ready_for_portfolio
+from domain.efactura.tokens import refused_by_anaf
 from domain.kernel.clock import now
 from domain.kernel.errors import DomainError, ErrorCode
 from domain.kernel.events import company_channel, emit, unit_of_work
@@ -48,7 +49,9 @@ async def create_run(*, firm_id: int, started_by_id: int | None, state: dict | N
 async def start_portfolio_discovery(*, actor: User, company_id: int | str, runner) -> DiscoveryRun:
     """Start discovering the firm's portfolio (or return the run already going)."""
     membership = await require_member(actor, company_id, roles=MANAGER_ROLES)
-    await require_ready_for_portfolio(membership.company)
+    services = getattr(runner, "services", None)
+    await require_ready_for_portfolio(membership.company, efactura=getattr(services, "efactura", None),
+                                      oauth=getattr(services, "oauth", None))
     run, created = await create_run(firm_id=membership.company_id, started_by_id=actor.id)
     if created:
         runner.start(run.id)
@@ -87,7 +90,7 @@ async def add_portfolio_companies(*, actor: User, company_id: int | str, cuis: S
     ANAF down → ANAF_UNAVAILABLE and nothing written."""
     membership = await require_member(actor, company_id, roles=MANAGER_ROLES)
     firm = membership.company
-    await require_ready_for_portfolio(firm)
+    await require_ready_for_portfolio(firm, efactura=efactura, oauth=oauth)
     if len(cuis) > MAX_MANUAL_CUIS:
         raise DomainError(ErrorCode.TOO_MANY_ITEMS, f"Add at most {MAX_MANUAL_CUIS} CUIs at a time.",
                           f"Adăugați cel mult {MAX_MANUAL_CUIS} CUI-uri o dată.", field=["cuis"])
@@ -116,6 +119,7 @@ async def add_portfolio_companies(*, actor: User, company_id: int | str, cuis: S
             if answer.answer is RightsAnswer.HAS_RIGHTS:
                 with_rights.append(cui)
             elif answer.answer is RightsAnswer.TOKEN_INVALID:
+                await refused_by_anaf(firm.id)
                 raise DomainError(ErrorCode.EFACTURA_NOT_AUTHORIZED,
                                   "ANAF no longer accepts this company's e-Factura authorization; authorize again.",
                                   "ANAF nu mai acceptă autorizarea e-Factura a companiei; autorizați din nou.")

@@ -3,17 +3,30 @@
 A run goes through phases, saved in `DiscoveryRun.state` after every unit of work so that a run
 cut short (process restart, ANAF down) resumes where it stopped:
 
-- collect: list the firm's own messages (60 days) at e-Factura; when the answer's `cui` field lists several
-  CUIs, that is the certificate's live rights list. Add the latest SPV list the token agent
-  uploaded (for the same certificate), the CUIs added by hand, and the entries found before.
-  CUIs on the live list need no further check; the others are probed one by one.
+- collect: read the firm's own sent invoices (`FACTURA TRIMISA`, 60 days: the simple list, or every
+  page of the paginated one when ANAF says there are over 500) and take their buyers from `detalii`
+  (both wordings; CNPs and foreign buyers are not companies): source INVOICED. Add the latest SPV
+  list the token agent uploaded (for the same certificate), the CUIs added by hand or imported, and
+  the entries found before. If the answer's `cui` field ever lists several CUIs (never seen at
+  ANAF), that is a live rights list and needs no further check. Entries whose rights were verified
+  within `verified_fresh_seconds` are not probed again (ANAF allows 1,500 simple lists per CUI a
+  day); the other candidates are probed one by one.
+  The first answer also tells whether the certificate has rights on the firm's own CUI: without
+  them the INVOICED source is out of reach and the run says what to do at ANAF (PARTIAL, or FAILED
+  when nothing else was found); without rights at all the run FAILS with what to do. Either is
+  recorded on the integration (`rights_problem`), for the set-up checklist, and rung on the bell.
 - probe: `listaMesajeFactura?zile=1&cif=...` per candidate (the client waits for the
   application's per-minute budget and the per-CUI daily quota); with rights → enrich; without →
   rights lost; daily quota spent → left for another day (the run ends PARTIAL).
 - enrich: ANAF's public registry, ≤100 CUIs per request, ≤1 request a second (the registry client
   spaces them; the next batch is asked for while the previous one is written), upserting entries.
-- finish: rights lost marked, `is_new` moved to this run's entries, the run closed, and a
-  PORTFOLIO_DISCOVERED notification to the firm's members.
+  Full batches are looked up between probe chunks already, while ANAF's per-minute window moves.
+- finish: rights lost marked, `is_new` moved to this run's entries (only when the run SUCCEEDED: a
+  partial run leaves it as it was), the run closed, and a PORTFOLIO_DISCOVERED notification to the
+  firm's members.
+
+ANAF refusing the firm's token on any call (HTTP 401/403) ends the integration at once
+(`refused_by_anaf`: EXPIRED, `last_error`, checklist, bell, e-mail) and the run FAILS.
 
 ANAF down or slow: the clients retry with backoff; when they give up, the runner pauses and tries
 the same unit again a few times, then ends the run PARTIAL with what it has. Progress is published
@@ -30,19 +43,23 @@ from datetime import timedelta
 from typing import Any, Awaitable
 
 from anaf.certificates import same_serial
-from anaf.efactura import RightsAnswer
+from anaf.efactura import SENT_INVOICE, RightsAnswer, invoice_parties
 from anaf.errors import AnafError, AnafUnavailable
+from stdnum.ro import cui as ro_cui
 from domain.companies.models import Company
 from domain.companies.service import member_user_ids
 from domain.efactura.models import EfacturaIntegration
 from domain.efactura.service import access_token_for
+from domain.efactura.status import RIGHTS_ANY, RIGHTS_OWN_CUI, rights_problem_text
+from domain.efactura.tokens import refused_by_anaf
 from domain.kernel.clock import now
 from domain.kernel.errors import DomainError, ErrorCode
 from domain.kernel.events import company_channel, emit, unit_of_work
 from domain.notifications.models import NotificationKind
 from domain.notifications.service import Text, notify
 from domain.portfolio.models import DiscoveryRun, DiscoveryStatus, PortfolioContact, PortfolioEntry, RightsSource, SpvRightsUpload
-from domain.portfolio.service import FoundCompany, mark_rights_lost, upsert_entries
+from domain.portfolio.run_liveness import RunLiveness
+from domain.portfolio.service import FoundCompany, add_source, mark_rights_lost, upsert_entries
 
 log = logging.getLogger(__name__)
 
@@ -57,6 +74,9 @@ class RunFailed(Exception):
     """The run cannot go on (e.g. ANAF refuses the firm's token): it ends FAILED with this message."""
 
 
+TOKEN_REFUSED = "ANAF refused the firm's e-Factura authorization; authorize RO e-Factura again."
+
+
 @dataclass
 class RunState:
     phase: str = "collect"  # collect → probe → enrich → done
@@ -64,11 +84,14 @@ class RunState:
     to_enrich: dict[str, list[str]] = field(default_factory=dict)  # cui -> sources; rights confirmed
     no_rights: list[str] = field(default_factory=list)
     deferred: list[str] = field(default_factory=list)  # not checkable today (daily quota)
+    rights_problem: str | None = None  # RIGHTS_OWN_CUI / RIGHTS_ANY, as the firm's own list said
+    invoiced: int = 0  # buyers of the firm's sent invoices that are companies (INVOICED candidates)
 
     @classmethod
     def load(cls, raw: dict[str, Any] | None) -> RunState:
         raw = raw or {}
-        return cls(**{k: raw[k] for k in ("phase", "to_probe", "to_enrich", "no_rights", "deferred") if k in raw})
+        names = ("phase", "to_probe", "to_enrich", "no_rights", "deferred", "rights_problem", "invoiced")
+        return cls(**{k: raw[k] for k in names if k in raw})
 
     def dump(self) -> dict[str, Any]:
         return asdict(self)
@@ -82,11 +105,24 @@ class RunnerOptions:
     heartbeat_seconds: float = 15.0
     probe_concurrency: int = 16
     resume_on_start: bool = True
+    # An entry whose rights were verified this recently is not probed again (RIGHTS_VERIFIED_FRESH_HOURS).
+    verified_fresh_seconds: float = 6 * 3600
 
 
 def is_company_cui(value: str) -> bool:
     """CUIs are 2-10 digits; the 13-digit CNPs of natural persons are never companies."""
     return value.isdigit() and 2 <= len(value) <= 10 and not value.startswith("0")
+
+
+def is_invoiced_company(buyer: str) -> bool:
+    """A buyer worth probing: a valid Romanian CUI (not a CNP, not a foreign VAT number)."""
+    return is_company_cui(buyer) and ro_cui.is_valid(buyer)
+
+
+def text_rights_problem(problem: str, cui: str) -> Text:
+    reason = rights_problem_text(problem, cui)
+    return Text(ro=("Portofoliul nu poate fi descoperit complet", reason.ro),
+                en=("The portfolio cannot be fully discovered", reason.en))
 
 
 def text_found(found: int, *, partial: bool) -> Text:
@@ -104,6 +140,8 @@ class DiscoveryRunner:
         self.options = RunnerOptions(**options)
         self.tasks: dict[int, asyncio.Task] = {}
         self.writes: set[asyncio.Task] = set()
+        settings = getattr(services, "settings", None)
+        self.liveness = RunLiveness(getattr(settings, "database_url", None))
 
     # -- task management -------------------------------------------------------------------------
 
@@ -148,6 +186,7 @@ class DiscoveryRunner:
                                        .update(heartbeat_at=None), timeout=10)
             except Exception:  # noqa: BLE001 - the database may be gone already; the stale check covers it
                 log.warning("could not release discovery runs on shutdown", exc_info=True)
+        await self.liveness.close()
 
     async def _claim(self, run: DiscoveryRun) -> bool:
         """Take over a stale run: compare-and-set on its heartbeat, so one process wins."""
@@ -159,27 +198,32 @@ class DiscoveryRunner:
         limit = now() - timedelta(seconds=self.options.stale_after_seconds)
         return run.heartbeat_at is None or run.heartbeat_at < limit
 
+    async def _abandoned(self, run: DiscoveryRun) -> bool:
+        """Nobody carries the run out: its process stopped (no heartbeat), went silent, or died
+        (see run_liveness: known at once, not after `stale_after_seconds`)."""
+        return run.id not in self.tasks and (self._stale(run) or await self.liveness.orphaned(run))
+
     async def adopt_if_stale(self, run: DiscoveryRun) -> None:
-        if run.id not in self.tasks and self._stale(run) and await self._claim(run):
+        if await self._abandoned(run) and await self._claim(run):
             self.start(run.id)
 
     async def resume_stale(self) -> list[int]:
         """Resume RUNNING runs nobody is carrying out (their process stopped or died)."""
-        limit = now() - timedelta(seconds=self.options.stale_after_seconds)
-        from tortoise.expressions import Q
-
-        runs = await DiscoveryRun.filter(status=DiscoveryStatus.RUNNING).filter(
-            Q(heartbeat_at__isnull=True) | Q(heartbeat_at__lt=limit))
         resumed = []
-        for run in runs:
-            if run.id not in self.tasks and await self._claim(run):
+        for run in await DiscoveryRun.filter(status=DiscoveryStatus.RUNNING):
+            if await self._abandoned(run) and await self._claim(run):
                 self.start(run.id)
                 resumed.append(run.id)
         return resumed
 
     async def _guarded(self, run_id: int) -> None:
         beat = asyncio.get_running_loop().create_task(self._heartbeat(run_id))
+        held = False
         try:
+            held = await self.liveness.hold(run_id)
+            if not held:
+                log.warning("discovery run %s is carried out by another process", run_id)
+                return
             await Execution(self, run_id).run()
         except asyncio.CancelledError:
             raise
@@ -188,6 +232,8 @@ class DiscoveryRunner:
             await self.protect(close_run(run_id, DiscoveryStatus.FAILED, "Discovery stopped because of an internal error."))
         finally:
             beat.cancel()
+            if held:
+                await asyncio.shield(self.liveness.release(run_id))
 
     async def _heartbeat(self, run_id: int) -> None:
         while True:
@@ -207,14 +253,29 @@ async def close_run(run_id: int, status: DiscoveryStatus, error: str | None = No
         if state is not None and state.no_rights:
             await mark_rights_lost(firm_id=run.firm_id, cuis=state.no_rights, at=at)
         run.new_count = await PortfolioEntry.filter(firm_id=run.firm_id, discovered_by_run_id=run.id).count()
-        if status is not DiscoveryStatus.FAILED:
+        if status is DiscoveryStatus.SUCCEEDED:
+            # Only a complete run says what is no longer new; a partial or failed one leaves it as it was.
             await PortfolioEntry.filter(firm_id=run.firm_id, is_new=True).exclude(discovered_by_run_id=run.id).update(is_new=False)
         run.status, run.error, run.finished_at, run.running_key = status, error, at, None
         if state is not None:
             run.state = state.dump()
         await run.save(update_fields=["status", "error", "finished_at", "running_key", "new_count", "state"])
         emit(company_channel(run.firm_id), "discovery", id=run.id)
-        if notify_found:
+        problem = state.rights_problem if state is not None else None
+        known_problem = None
+        if problem is not None or (state is not None and state.phase == "done"):
+            # What the firm's own list said about the certificate's rights, for the set-up checklist.
+            integration = await EfacturaIntegration.get_or_none(company_id=run.firm_id)
+            known_problem = integration.rights_problem if integration else None
+            await EfacturaIntegration.filter(company_id=run.firm_id).update(rights_problem=problem)
+        # The bell rings for a problem when it is new, or when a person started the run; the daily
+        # re-discovery does not ring it again every day (the checklist keeps showing it).
+        if problem is not None and (problem != known_problem or run.started_by_id is not None):
+            firm = await Company.get(id=run.firm_id)
+            await notify(user_ids=await member_user_ids(run.firm_id), kind=NotificationKind.PORTFOLIO_DISCOVERED,
+                         text=text_rights_problem(problem, firm.cui), company_id=run.firm_id,
+                         data={"discoveryRunId": run.id, "found": run.found, "new": run.new_count, "problem": problem})
+        elif notify_found:
             await notify(user_ids=await member_user_ids(run.firm_id), kind=NotificationKind.PORTFOLIO_DISCOVERED,
                          text=text_found(run.found, partial=status is DiscoveryStatus.PARTIAL), company_id=run.firm_id,
                          data={"discoveryRunId": run.id, "found": run.found, "new": run.new_count})
@@ -245,6 +306,10 @@ class Execution:
             if state.phase == "probe":
                 while state.to_probe:
                     await self._with_pauses(lambda: self._probe_some(state))
+                    if len(state.to_enrich) >= REGISTRY_BATCH:
+                        # Registry lookups between probe chunks: they take the time the probes
+                        # would otherwise spend waiting for ANAF's per-minute window to move.
+                        await self._with_pauses(lambda: self._enrich(state, full_batches_only=True))
                 state.phase = "enrich"
             if state.phase == "enrich":
                 await self._with_pauses(lambda: self._enrich(state))
@@ -258,6 +323,12 @@ class Execution:
                 self.run_id, DiscoveryStatus.PARTIAL,
                 "ANAF did not answer in time; what was found so far is kept. Start discovery again later to finish.",
                 state=state, notify_found=True))
+            return
+        if state.rights_problem is not None:
+            found = (await DiscoveryRun.get(id=self.run_id)).found
+            await self.runner.protect(close_run(
+                self.run_id, DiscoveryStatus.PARTIAL if found else DiscoveryStatus.FAILED,
+                rights_problem_text(state.rights_problem, self.firm.cui).en, state=state))
             return
         if state.deferred:
             await self.runner.protect(close_run(
@@ -278,6 +349,10 @@ class Execution:
                 log.info("discovery run %s: ANAF unavailable, pausing (try %d)", self.run_id, attempt)
                 await asyncio.sleep(self.options.pause_seconds * attempt)
 
+    async def _token_refused(self) -> RunFailed:
+        await self.runner.protect(refused_by_anaf(self.firm.id))
+        return RunFailed(TOKEN_REFUSED)
+
     async def _access_token(self) -> str:
         if self._token is None:
             try:
@@ -294,10 +369,15 @@ class Execution:
         await self.runner.protect(self._save_now(state, **progress))
 
     async def _save_now(self, state: RunState, *, checked: int = 0, found: int = 0, total: int | None = None,
-                        found_entries: list[FoundCompany] = (), spv_cuis: list[str] = ()) -> None:
+                        found_entries: list[FoundCompany] = (), spv_cuis: list[str] = (),
+                        fresh: dict[str, set[str]] | None = None) -> None:
         at = now()
         async with unit_of_work():
             await upsert_entries(firm_id=self.firm.id, found=list(found_entries), at=at, run_id=self.run_id)
+            for source in RightsSource:  # entries verified moments ago keep their check, and learn new sources
+                named = [cui for cui, sources in (fresh or {}).items() if source.value in sources]
+                if named:
+                    await add_source(firm_id=self.firm.id, cuis=named, source=source)
             run = await DiscoveryRun.select_for_update().get(id=self.run_id)
             run.checked += checked
             run.found += found
@@ -311,14 +391,24 @@ class Execution:
 
     async def _collect(self, state: RunState) -> None:
         firm = self.firm
-        # The widest window: the `cui` field (the rights list) only comes with messages.
-        own = await self.efactura.list_messages(await self._access_token(), firm.cui, days=LIST_DAYS)
+        own = await self.efactura.messages(await self._access_token(), firm.cui, days=LIST_DAYS, filter="T")
         if own.answer is RightsAnswer.TOKEN_INVALID:
-            raise RunFailed("ANAF refused the firm's e-Factura authorization; authorize RO e-Factura again.")
+            raise await self._token_refused()
+        if own.answer is RightsAnswer.NO_RIGHTS_AT_ALL:
+            state.rights_problem = RIGHTS_ANY
+            raise RunFailed(rights_problem_text(RIGHTS_ANY, firm.cui).en)
+        state.rights_problem = RIGHTS_OWN_CUI if own.answer is RightsAnswer.NO_RIGHTS_FOR_CIF else None
+        if own.answer is RightsAnswer.QUOTA_EXCEEDED:
+            state.deferred.append(firm.cui)  # the firm's own list, for another day
         live: set[str] = set()
-        authoritative = own.answer is RightsAnswer.NO_RIGHTS_AT_ALL
+        invoiced: set[str] = set()
         if own.answer is RightsAnswer.HAS_RIGHTS:
-            live = {c for c in (own.rights_list or [firm.cui]) if is_company_cui(c)}
+            live = {c for c in (own.rights_list or []) if is_company_cui(c)}
+            for message in own.messages:
+                parties = invoice_parties(str(message.get("detalii", ""))) if message.get("tip") == SENT_INVOICE else None
+                if parties is not None and parties.seller == firm.cui and is_invoiced_company(parties.buyer):
+                    invoiced.add(parties.buyer)
+        state.invoiced = len(invoiced - {firm.cui})
         integration = await EfacturaIntegration.get_or_none(company_id=firm.id)
         serial = integration.certificate_serial if integration else None
         # Serials are numbers: the authorization's may be written otherwise than the upload's.
@@ -326,37 +416,43 @@ class Execution:
                 .values_list("id", "certificate_serial") if same_serial(written, serial)] if serial else []
         upload = await SpvRightsUpload.get(id=same[0]) if same else None
         spv = {c for c in (upload.cuis if upload else []) if is_company_cui(c)}
-        known = {cui: set(sources) for cui, sources in await PortfolioEntry.filter(firm_id=firm.id).values_list("cui", "sources")}
+        claimed = (RightsSource.MANUAL.value, RightsSource.IMPORT.value)
+        known = {cui: (set(sources), verified, lost) for cui, sources, verified, lost in await PortfolioEntry.filter(
+            firm_id=firm.id).values_list("cui", "sources", "rights_verified_at", "rights_lost_at")}
         # The accountant's imported list: its CUIs are candidates until ANAF confirms them.
         imported = set(await PortfolioContact.filter(firm_id=firm.id).values_list("cui", flat=True))
 
         candidates: dict[str, set[str]] = {}
-        for cui in (*sorted(live), *sorted(spv), *sorted(known), *sorted(imported - set(known))):
+        for cui in (*sorted(live), *sorted(invoiced), *sorted(spv), *sorted(known), *sorted(imported - set(known))):
             if cui == firm.cui:
                 continue
             sources = candidates.setdefault(cui, set())
             if cui in live:
                 sources.add(RightsSource.EFACTURA.value)
+            if cui in invoiced:
+                sources.add(RightsSource.INVOICED.value)
             if cui in spv:
                 sources.add(RightsSource.SPV.value)
-            if RightsSource.MANUAL.value in known.get(cui, ()):
-                sources.add(RightsSource.MANUAL.value)
+            sources.update(s for s in known.get(cui, (set(),))[0] if s in claimed)
             if cui in imported:
                 sources.add(RightsSource.IMPORT.value)
+        fresh_since = now() - timedelta(seconds=self.options.verified_fresh_seconds)
+        fresh: dict[str, set[str]] = {}
         for cui, sources in candidates.items():
+            _, verified, lost = known.get(cui, (None, None, None))
             if cui in live:
                 state.to_enrich[cui] = sorted(sources)
-            elif authoritative:
-                state.no_rights.append(cui)
+            elif verified is not None and lost is None and verified >= fresh_since:
+                fresh[cui] = sources  # checked at ANAF moments ago: not asked again
             else:
                 state.to_probe[cui] = sorted(sources)
         state.phase = "probe"
-        await self._save(state, total=len(candidates), checked=len(state.no_rights))
+        await self._save(state, total=len(candidates), checked=len(fresh), found=len(fresh), fresh=fresh)
 
     async def _probe_some(self, state: RunState) -> None:
         token = await self._access_token()
         gate = asyncio.Semaphore(self.options.probe_concurrency)
-        chunk = list(state.to_probe)[:UNIT_ITEMS * 4]
+        chunk = list(state.to_probe)[:UNIT_ITEMS * 2]
 
         async def probe(cui: str):
             async with gate:
@@ -370,16 +466,17 @@ class Execution:
                 cui, answer = await next_done
                 sources = state.to_probe.pop(cui)
                 if answer.answer is RightsAnswer.HAS_RIGHTS:
-                    state.to_enrich[cui] = sources or [RightsSource.EFACTURA.value]
+                    state.to_enrich[cui] = sources  # none new: the entry keeps the sources it had
                 elif answer.answer is RightsAnswer.QUOTA_EXCEEDED:
                     state.deferred.append(cui)
                     done_count += 1
                 elif answer.answer is RightsAnswer.TOKEN_INVALID:
-                    raise RunFailed("ANAF refused the firm's e-Factura authorization; authorize RO e-Factura again.")
+                    raise await self._token_refused()
                 else:
                     state.no_rights.append(cui)
                     done_count += 1
-                    stop_all = stop_all or answer.answer is RightsAnswer.NO_RIGHTS_AT_ALL
+                    if answer.answer is RightsAnswer.NO_RIGHTS_AT_ALL:
+                        stop_all, state.rights_problem = True, RIGHTS_ANY
                 if stop_all:
                     # The certificate has no rights at all any more: nothing else needs asking.
                     state.no_rights.extend(state.to_probe)
@@ -396,8 +493,10 @@ class Execution:
             if done_count:
                 await self._save(state, checked=done_count)
 
-    async def _enrich(self, state: RunState) -> None:
+    async def _enrich(self, state: RunState, *, full_batches_only: bool = False) -> None:
         batches = [list(state.to_enrich)[i:i + REGISTRY_BATCH] for i in range(0, len(state.to_enrich), REGISTRY_BATCH)]
+        if full_batches_only:
+            batches = [batch for batch in batches if len(batch) == REGISTRY_BATCH]
         if not batches:
             return
         lookup = asyncio.ensure_future(self.registry.lookup(batches[0]))

@@ -65,7 +65,8 @@ def _discovery_running(count: int) -> DomainError:
 async def import_client_list(*, actor: User, company_id: int | str, content: bytes, runner) -> ImportResult:
     membership = await require_member(actor, company_id, roles=MANAGER_ROLES)
     firm = membership.company
-    await require_ready_for_portfolio(firm)
+    services = getattr(runner, "services", None)
+    await require_ready_for_portfolio(firm, efactura=getattr(services, "efactura", None), oauth=getattr(services, "oauth", None))
     # Reading 5,000 rows (XLSX, e-mail and phone checks) takes seconds of CPU: off the event loop.
     parsed = await asyncio.to_thread(parse_client_list, content)
     errors = list(parsed.errors)

@@ -5,6 +5,8 @@ from enum import StrEnum
 from tortoise import fields
 from tortoise.models import Model
 
+from domain.kernel.text import fold
+
 
 class PortfolioStatus(StrEnum):
     DISCOVERED = "DISCOVERED"
@@ -36,6 +38,9 @@ class PortfolioEntry(Model):
     firm = fields.ForeignKeyField("models.Company", related_name="portfolio_entries", on_delete=fields.CASCADE)
     cui = fields.CharField(max_length=10)
     name = fields.CharField(max_length=300)
+    # `name` folded by `domain.kernel.text.fold` (lower case, no diacritics): what search compares,
+    # so "stefan" finds "ȘTEFAN" alike on SQLite and PostgreSQL.
+    search_name = fields.CharField(max_length=300, default="")
     address = fields.CharField(max_length=500, null=True)
     registration_number = fields.CharField(max_length=40, null=True)
     registry_status = fields.CharField(max_length=16, null=True)
@@ -52,6 +57,11 @@ class PortfolioEntry(Model):
     discovered_by_run_id = fields.BigIntField(null=True)
     invitation = fields.ForeignKeyField("models.Invitation", related_name=False, null=True, on_delete=fields.SET_NULL)
     client_company = fields.ForeignKeyField("models.Company", related_name=False, null=True, on_delete=fields.SET_NULL)
+
+    def __init__(self, **kwargs) -> None:
+        if "name" in kwargs and "search_name" not in kwargs:
+            kwargs["search_name"] = fold(kwargs["name"] or "")[:300]
+        super().__init__(**kwargs)
 
     class Meta:
         table = "portfolio_entries"

@@ -18,16 +18,17 @@ from tortoise.functions import Count
 
 from domain.accounts.models import User
 from domain.companies.models import Company
-from domain.companies.service import require_member
+from domain.companies.service import STANDING_MEMBERSHIP_SQL, require_member
 from domain.invitations.models import Invitation
 from domain.kernel import sql
 from domain.kernel.contacts import normalise_cui
 from domain.kernel.errors import DomainError, ErrorCode
+from domain.kernel.text import fold
 from domain.portfolio.models import PortfolioEntry, PortfolioStatus, RightsSource
 
 MAX_PAGE = 200
 DEFAULT_PAGE = 50
-_UPDATED_FIELDS = ["name", "address", "registration_number", "registry_status", "vat_payer", "sources",
+_UPDATED_FIELDS = ["name", "search_name", "address", "registration_number", "registry_status", "vat_payer", "sources",
                    "last_seen_at", "rights_verified_at", "rights_lost_at"]
 
 
@@ -48,9 +49,10 @@ def _ordered_sources(sources: Iterable[str]) -> list[str]:
 def _registry_fields(found: FoundCompany) -> dict:
     record = found.record
     if record is None:
-        return {"name": found.cui, "address": None, "registration_number": None, "registry_status": None, "vat_payer": False}
-    return {"name": record.name, "address": record.address, "registration_number": record.registration_number,
-            "registry_status": record.status, "vat_payer": record.vat_payer}
+        return {"name": found.cui, "search_name": found.cui, "address": None, "registration_number": None,
+                "registry_status": None, "vat_payer": False}
+    return {"name": record.name, "search_name": fold(record.name)[:300], "address": record.address,
+            "registration_number": record.registration_number, "registry_status": record.status, "vat_payer": record.vat_payer}
 
 
 async def upsert_entries(*, firm_id: int, found: Sequence[FoundCompany], at: datetime, run_id: int | None = None) -> None:
@@ -128,7 +130,7 @@ def _search_filter(search: str) -> Q | None:
     text = " ".join(search.split())
     if not text:
         return None
-    condition = Q(name__icontains=text)
+    condition = Q(search_name__contains=fold(text))
     compact = text.upper().removeprefix("RO").strip().replace(" ", "")
     if compact.isdigit():
         condition |= Q(cui__startswith=compact)
@@ -178,7 +180,7 @@ def _page_size(first: int | None) -> int:
 _MEMBER_AND_COUNT = sql.Statements(lambda by_status: (
     f"SELECT {sql.columns(Company, 'c', 'c__')}, (SELECT count(*) FROM portfolio_entries e WHERE e.firm_id = m.company_id"
     f"{' AND e.status = $3' if by_status else ''}) AS total "
-    "FROM memberships m JOIN companies c ON c.id = m.company_id WHERE m.user_id = $1 AND m.company_id = $2"))
+    f"FROM memberships m JOIN companies c ON c.id = m.company_id WHERE m.user_id = $1 AND m.company_id = $2 AND {STANDING_MEMBERSHIP_SQL}"))
 # $1 firm, $2 status, $3 after id, $4 after name, $5 limit
 _PAGE = sql.Statements(lambda by_status, after: (
     f"SELECT {sql.columns(PortfolioEntry, 'e', 'e__')}, {sql.columns(Company, 'k', 'k__')}, {sql.columns(Invitation, 'i', 'i__')} "

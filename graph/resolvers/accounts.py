@@ -30,7 +30,8 @@ class Mutation:
         ctx = info.context
         signed_in = await accounts.sign_up(email=input.email, password=input.password, name=input.name, phone=input.phone,
                                            locale=input.locale or "ro",
-                                           ttl_seconds=ctx.settings.session_ttl_seconds, client_address=ctx.client_address)
+                                           ttl_seconds=ctx.settings.session_ttl_seconds, client_address=ctx.client_address,
+                                           limit_per_address=ctx.settings.signups_per_address_hour)
         return auth_payload(signed_in)
 
     @strawberry.mutation

@@ -1,4 +1,4 @@
-"""Companies: registry look-up, creation, the accounting-services flag, listing."""
+"""Companies: registry look-up, creation, the accounting-services and invitation settings, claims, listing."""
 
 from __future__ import annotations
 
@@ -24,8 +24,8 @@ class Query:
 
     @strawberry.field(description="ANAF's public data for a CUI (with or without RO); null when ANAF does not know it.")
     async def registry_lookup(self, info: Info, cui: str) -> RegistryCompany | None:
-        info.context.require_viewer()
-        record = await companies.registry_lookup(info.context.services.registry, cui)
+        viewer = info.context.require_viewer()
+        record = await companies.registry_lookup(info.context.services.registry_lookups, cui, user_id=viewer.id)
         if record is None:
             return None
         return RegistryCompany(cui=record.cui, name=record.name, address=record.address,
@@ -41,7 +41,7 @@ class Mutation:
     async def create_company(self, info: Info, input: CreateCompanyInput) -> CompanyPayload:
         company = await companies.create_company(actor=info.context.require_viewer(), cui=input.cui,
                                                  provides_accounting_services=input.provides_accounting_services,
-                                                 registry=info.context.services.registry)
+                                                 registry=info.context.services.registry_lookups)
         return CompanyPayload(company=Company.of(company))
 
     @strawberry.mutation
@@ -49,4 +49,16 @@ class Mutation:
     async def set_provides_accounting_services(self, info: Info, company_id: strawberry.ID, enabled: bool) -> CompanyPayload:
         company = await companies.set_provides_accounting_services(actor=info.context.require_viewer(),
                                                                    company_id=company_id, enabled=enabled)
+        return CompanyPayload(company=Company.of(company))
+
+    @strawberry.mutation(description="Owners and administrators: let every member send, resend and revoke invitations, or not.")
+    @returns_payload(CompanyPayload)
+    async def set_members_may_invite(self, info: Info, company_id: strawberry.ID, enabled: bool) -> CompanyPayload:
+        company = await companies.set_members_may_invite(actor=info.context.require_viewer(), company_id=company_id, enabled=enabled)
+        return CompanyPayload(company=Company.of(company))
+
+    @strawberry.mutation(description="A verified owner or administrator ends someone's unverified claim on the company.")
+    @returns_payload(CompanyPayload)
+    async def remove_company_claimant(self, info: Info, company_id: strawberry.ID, user_id: strawberry.ID) -> CompanyPayload:
+        company = await companies.remove_claimant(actor=info.context.require_viewer(), company_id=company_id, user_id=user_id)
         return CompanyPayload(company=Company.of(company))

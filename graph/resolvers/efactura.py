@@ -37,6 +37,7 @@ class Mutation:
     @returns_payload(EfacturaIntegrationPayload)
     async def complete_efactura_authorization(self, info: Info, code: str, state: str) -> EfacturaIntegrationPayload:
         row = await efactura.complete_authorization(state=state, code=code, oauth=info.context.services.oauth,
+                                                    efactura=info.context.services.efactura,
                                                     viewer=info.context.require_viewer())
         return EfacturaIntegrationPayload(integration=EfacturaIntegration.of(row))
 

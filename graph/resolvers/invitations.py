@@ -34,7 +34,9 @@ CURSOR = "invitation"
 
 def _links(info: Info) -> firm_invitations.Links:
     settings = info.context.settings
-    return firm_invitations.Links(app_url=settings.app_url, ttl_seconds=settings.invitation_ttl_seconds)
+    return firm_invitations.Links(app_url=settings.app_url, ttl_seconds=settings.invitation_ttl_seconds,
+                                  per_recipient_daily=settings.invitation_emails_per_recipient_day,
+                                  per_firm_daily=settings.invitation_emails_per_firm_day)
 
 
 def _request(row: InvitationInput) -> firm_invitations.InvitationRequest:
@@ -72,7 +74,8 @@ class Mutation:
                                idempotency_key: str | None = None) -> SendInvitationsPayload:
         rows = [_request(row) for row in invitations]
         result = await firm_invitations.send_invitations(actor=info.context.require_viewer(), company_id=company_id, rows=rows,
-                                                           links=_links(info), idempotency_key=idempotency_key)
+                                                           links=_links(info), idempotency_key=idempotency_key,
+                                                           efactura=info.context.services.efactura, oauth=info.context.services.oauth)
         return SendInvitationsPayload(invitations=[Invitation.of(row) for row in result.invitations],
                                       errors=[user_error(e, info.context.lang) for e in result.errors])
 
@@ -115,6 +118,12 @@ class Mutation:
         invitation = await invitation_links.claim_by_id(actor=ctx.require_viewer(), invitation_id=id, registry=ctx.services.registry,
                                                         app_url=ctx.settings.app_url)
         return InvitationPayload(invitation=Invitation.of(invitation))
+
+    @strawberry.mutation(description="Decline from the e-mailed link, without an account (an unused link only: "
+                                     "afterwards the company answers from the bell). The firm is told.")
+    @returns_payload(InvitationPayload)
+    async def decline_invitation(self, info: Info, token: str) -> InvitationPayload:
+        return InvitationPayload(invitation=Invitation.of(await invitation_links.decline(token=token)))
 
     @strawberry.mutation(description="The client company's owners and administrators accept or decline, once.")
     @returns_payload(InvitationPayload)

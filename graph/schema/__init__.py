@@ -9,6 +9,7 @@ from strawberry.extensions.query_depth_limiter import create_validator as max_de
 from strawberry.tools import merge_types
 
 from graph.execution import CompilingExecutionContext
+from graph.lookup_limit import RegistryLookupLimit
 from graph.resolvers import accounts, companies, efactura, invitations, notifications, portfolio
 from graph.schema.errors import ApiErrors
 
@@ -17,9 +18,10 @@ MAX_TOKENS = 2000
 MAX_ALIASES = 30
 # Parsed and validated documents kept per process (an app sends a few dozen distinct operations).
 DOCUMENT_CACHE_SIZE = 512
-# The limits' validation rules are made once (QueryDepthLimiter and MaxAliasesLimiter would make new
-# rule classes per request, and ValidationCache keys its entries by the rules).
-LIMIT_RULES = [max_depth_rule(MAX_DEPTH, None), max_aliases_rule(MAX_ALIASES)]
+# The limits' validation rules, made once (QueryDepthLimiter and MaxAliasesLimiter would make new rule
+# classes per request, and ValidationCache keys its entries by the rules): depth, aliases, and at
+# most a few registry look-ups per request.
+LIMIT_RULES = [max_depth_rule(MAX_DEPTH, None), max_aliases_rule(MAX_ALIASES), RegistryLookupLimit]
 
 QUERIES = (accounts.Query, companies.Query, efactura.Query, invitations.Query, notifications.Query, portfolio.Query)
 MUTATIONS = (accounts.Mutation, companies.Mutation, efactura.Mutation, invitations.Mutation, notifications.Mutation,

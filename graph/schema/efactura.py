@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING
 import strawberry
 from strawberry.dataloader import DataLoader
 
-from domain.companies.models import Membership
+from domain.companies.service import verifications_for
 from domain.efactura import service as efactura
 from domain.efactura.models import EfacturaIntegration as IntegrationModel
 from domain.efactura.models import EfacturaStatus as DomainEfacturaStatus
@@ -80,7 +80,7 @@ def integration_loader(context: "Context") -> DataLoader[int, EfacturaIntegratio
         viewer = context.require_viewer()
 
         async def load(company_ids: list[int]) -> list[EfacturaIntegration | None]:
-            mine = set(await Membership.filter(user_id=viewer.id, company_id__in=company_ids).values_list("company_id", flat=True))
+            mine = set(await verifications_for(viewer.id, company_ids))  # suspended claims see nothing
             rows = await efactura.integrations_for(mine)
             return [EfacturaIntegration.of(rows[cid]) if cid in mine else None for cid in company_ids]
 

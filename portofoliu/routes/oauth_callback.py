@@ -3,7 +3,8 @@
 It completes (or records the refusal of) the e-Factura authorization, then redirects (303) to the
 web app's page `{APP_URL}/integrations/efactura?status=ok|error&reason=...&companyId=...`, where
 `reason` is an error code of the API (`INVALID_STATE`, `EFACTURA_AUTHORIZATION_FAILED`,
-`ANAF_UNAVAILABLE`, ...) or `access_denied`. The browser carries no session here: the single-use
+`NO_EFACTURA_RIGHTS` for a certificate without rights on the company, `ANAF_UNAVAILABLE`, ...) or
+`access_denied`. The browser carries no session here: the single-use
 `state` is what binds the answer to the person who started the authorization.
 """
 
@@ -44,9 +45,10 @@ async def oauth_callback(request: Request) -> RedirectResponse:
             return _landing(app_url, "error", error, integration.company_id)
         if not state or not code:
             return _landing(app_url, "error", str(ErrorCode.INVALID_INPUT))
-        integration = await efactura.complete_authorization(state=state, code=code, oauth=services.oauth)
+        integration = await efactura.complete_authorization(state=state, code=code, oauth=services.oauth,
+                                                           efactura=services.efactura)
     except (DomainError, DomainErrors) as exc:
         first = exc.errors[0] if isinstance(exc, DomainErrors) else exc
         log.info("e-Factura callback refused: %s", first.code)
-        return _landing(app_url, "error", str(first.code))
+        return _landing(app_url, "error", str(first.code), getattr(first, "company_id", None))
     return _landing(app_url, "ok", None, integration.company_id)

@@ -85,3 +85,29 @@ async def test_redis_daily_quota_is_shared(redis, key):
     assert await second.take("4221306")
     async for stale in redis.scan_iter(f"{key}:*"):
         await redis.delete(stale)
+
+
+async def test_local_limiter_is_a_sliding_window_not_a_bucket_that_refills_at_once():
+    """ANAF counts the calls of any minute: after a full burst, the next call waits for the window."""
+    limiter = LocalCallLimiter(5, window_seconds=0.5)
+    started = time.monotonic()
+    for _ in range(5):
+        await limiter.acquire()
+    assert time.monotonic() - started < 0.1
+    await limiter.acquire()
+    assert time.monotonic() - started >= 0.5  # a leaky bucket would have let it through after 0.1 s
+
+
+
+async def test_a_call_counts_until_a_window_after_its_answer():
+    """ANAF counts a call when it arrives, which may be late: the window runs from the answer."""
+    limiter = LocalCallLimiter(2, window_seconds=0.4)
+    started = time.monotonic()
+    slow = await limiter.acquire()
+    await limiter.acquire()
+    await asyncio.sleep(0.3)
+    limiter.completed(slow)  # its answer came only now
+    await limiter.acquire()
+    assert time.monotonic() - started >= 0.4  # the fast call's slot freed at 0.4 s...
+    await limiter.acquire()
+    assert time.monotonic() - started >= 0.7  # ...the slow one's only 0.4 s after its answer

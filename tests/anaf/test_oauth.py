@@ -43,9 +43,8 @@ async def test_certificate_chosen_by_serial_works_too(sandbox, http):
     [
         {"holder": "small", "pin": "9999"},  # wrong PIN
         {"holder": "small", "pin": "1234", "action": "cancel"},  # token not inserted / prompt closed
-        {"holder": "none", "pin": "0000"},  # certificate without SPV rights
     ],
-    ids=["wrong-pin", "cancel", "no-spv-rights"],
+    ids=["wrong-pin", "cancel"],
 )
 async def test_refusals_come_back_as_access_denied(sandbox, http, choice):
     client = oauth_client(http, sandbox.url)
@@ -55,6 +54,14 @@ async def test_refusals_come_back_as_access_denied(sandbox, http, choice):
     assert answer.headers["location"].startswith(REDIRECT_URI)
     assert back["error"] == "access_denied" and back["error_description"] and back["state"] == "st"
     assert "code" not in back
+
+
+async def test_a_certificate_without_any_spv_rights_still_gets_tokens(sandbox, http):
+    """As at ANAF: the refusal comes later, on e-Factura calls (see test_efactura)."""
+    holder = sandbox.state.dataset.holders["none"]
+    assert holder.cuis == () and holder.cnps == ()
+    pair = await log_in(http, sandbox.url, "none")
+    assert pair.serial == holder.serial and pair.access_token and pair.refresh_token
 
 
 @pytest.mark.parametrize(
@@ -81,7 +88,10 @@ async def test_code_exchange_gives_the_holder_serial_and_expiries(start_sandbox,
     assert before + timedelta(seconds=7200) <= pair.refresh_expires_at <= datetime.now(UTC) + timedelta(seconds=7200)
     claims = read_claims(pair.access_token)
     assert claims["iss"] == "https://logincert.anaf.ro" and claims["token_type"] == "Bearer"
-    assert "EFACTURA" in claims["scope"] and claims["clientappid"] == "portofoliu-sandbox"
+    assert claims["clientappid"] == "portofoliu-sandbox"
+    # As ANAF writes them: roles as ONE @-joined string, scope as the names of the claims.
+    assert claims["roles"] == "HELLO@EFACTURA@ETRANSPORT@SRV_EFACTURA"
+    assert claims["scope"] == "clientappid info issuer role serial"
     assert read_claims(pair.refresh_token)["token_type"] == "refresh"
 
 
@@ -92,7 +102,7 @@ async def test_client_credentials_in_the_body_are_accepted_and_wrong_ones_refuse
     form = {"grant_type": "authorization_code", "code": code, "redirect_uri": REDIRECT_URI}
     token_url = f"{sandbox.url}/anaf-oauth2/v1/token"
     wrong = await http.post(token_url, data=form | {"client_id": "portofoliu-sandbox", "client_secret": "nope"})
-    assert wrong.status_code == 401 and wrong.json()["error"] == "invalid_client"
+    assert wrong.status_code == 400 and wrong.json() == {"error": "invalid_client"}
     right = await http.post(
         f"{sandbox.url}/anaf-oauth2/v1/token",
         data=form | {"client_id": "portofoliu-sandbox", "client_secret": "sandbox-secret", "token_content_type": "jwt"},
@@ -105,7 +115,8 @@ async def test_wrong_client_secret_is_a_grant_error_not_retried(sandbox, http):
     client = oauth_client(http, sandbox.url, client_secret="wrong")
     with pytest.raises(OAuthGrantError) as caught:
         await client.exchange_code("whatever")
-    assert caught.value.error == "invalid_client"
+    assert (caught.value.error, caught.value.status) == ("invalid_client", 400)
+    assert not caught.value.authorization_dead  # the platform's configuration, not the holder's doing
 
 
 async def test_a_code_works_once(sandbox, http):
@@ -143,6 +154,38 @@ async def test_refresh_rotates_both_tokens_and_spends_the_old_refresh_token(sand
     await client.refresh(second.refresh_token)  # the newest one still works
     with pytest.raises(OAuthGrantError):
         await client.refresh(first.access_token)  # an access token is no refresh token
+
+
+async def test_an_expired_refresh_token_is_invalid_request_and_means_authorize_again(start_sandbox, http):
+    sandbox = await start_sandbox(refresh_token_ttl=2)  # whole seconds: at least 1 s of validity left
+    pair = await log_in(http, sandbox.url)
+    await asyncio.sleep(2.1)
+    answer = await http.post(f"{sandbox.url}/anaf-oauth2/v1/token", auth=("portofoliu-sandbox", "sandbox-secret"),
+                             data={"grant_type": "refresh_token", "refresh_token": pair.refresh_token})
+    assert answer.status_code == 400
+    assert answer.json() == {"error": "invalid_request", "error_description": "Refresh Token status is expired"}
+    with pytest.raises(OAuthGrantError) as caught:
+        await oauth_client(http, sandbox.url).refresh(pair.refresh_token)
+    assert caught.value.error == "invalid_request" and caught.value.authorization_dead
+
+
+async def test_tokens_codes_and_signing_key_survive_a_restart(start_sandbox, http, tmp_path):
+    """The sandbox keeps its state like a service: a second app on the same state file (a restart,
+    or another process) accepts the tokens and codes the first one issued."""
+    state = str(tmp_path / "sandbox.sqlite3")
+    first = await start_sandbox(state_path=state)
+    pair = await log_in(http, first.url)
+    client = oauth_client(http, first.url)
+    code = query((await submit_picker(http, client.authorize_url("s"), holder="small", pin="1234")).headers["location"])["code"]
+    second = await start_sandbox(state_path=state)
+    hello = await http.get(f"{second.url}/TestOauth/jaxrs/hello", params={"name": "x"},
+                           headers={"Authorization": f"Bearer {pair.access_token}"})
+    assert hello.status_code == 200
+    assert (await oauth_client(http, second.url).exchange_code(code)).serial == pair.serial
+    rotated = await oauth_client(http, second.url).refresh(pair.refresh_token)
+    with pytest.raises(OAuthGrantError):  # spent at the second: the first knows it too
+        await client.refresh(pair.refresh_token)
+    assert (await client.refresh(rotated.refresh_token)).serial == pair.serial
 
 
 async def test_expired_access_token_is_refused_by_the_token_check(start_sandbox, http):

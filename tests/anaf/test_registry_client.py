@@ -116,3 +116,18 @@ async def test_refused_request_is_an_error_not_retried(sandbox, http):
         await registry.lookup(list(get_dataset().companies)[:150])
     assert not isinstance(raised.value, AnafUnavailable) and "HTTP 400" in str(raised.value)
     assert len(sandbox.state.registry.accepted) == 0
+
+
+async def test_a_batch_nobody_knows_is_an_answer_not_a_failure(sandbox, http):
+    """ANAF's HTTP 404 (no CUI of the batch found) reads as "not found", never as an error."""
+    registry = client(http, sandbox.registry_url)
+    assert await registry.lookup(["18547290", "4221306"]) == {}
+    assert await registry.lookup_one("18547290") is None
+
+
+async def test_records_carry_the_efactura_registration_date(sandbox, http):
+    from anaf.sandbox.registry import efactura_registered_on
+
+    company = next(c for c in sandbox.state.dataset.companies.values() if c.active and c.efactura)
+    record = await client(http, sandbox.registry_url).lookup_one(company.cui)
+    assert record.efactura and record.efactura_registered_on == efactura_registered_on(company)

@@ -56,6 +56,9 @@ def test_holders_have_the_promised_rights():
         assert data.holder_by_serial(holder.serial) is holder
         assert data.holder_by_serial(holder.serial.lower()) is holder
         if holder.firm_cui:
-            assert holder.firm_cui in holder.cuis
+            assert (holder.firm_cui in holder.cuis) is holder.firm_rights
             assert "Expert Contabil" in data.companies[holder.firm_cui].name
+    # A firm whose certificate was never given rights on the firm itself, only on its clients.
+    unlinked = holders["unlinked"]
+    assert not unlinked.firm_rights and unlinked.firm_cui not in unlinked.cuis and len(unlinked.clients) >= 10
     assert data.holder_by_serial("0000000000000000") is None

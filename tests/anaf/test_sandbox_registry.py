@@ -87,3 +87,20 @@ async def test_second_request_within_the_interval_gets_429_then_works_again(sand
     await asyncio.sleep(TEST_MIN_INTERVAL)
     older_path = await http.post(f"{sandbox.url}/PlatitorTvaRest/api/v8/ws/tva", json=body)
     assert older_path.status_code == 200 and len(older_path.json()["found"]) == 1
+
+
+async def test_a_batch_with_no_known_cui_is_http_404_with_the_usual_body(sandbox, http):
+    """As three independent clients report ANAF doing: 404, the same JSON, everything in notFound."""
+    response = await http.post(sandbox.registry_url, json=[{"cui": 18547290, "data": TODAY}, {"cui": 4221306, "data": TODAY}])
+    assert response.status_code == 404
+    assert response.json() == {"cod": 200, "message": "SUCCESS", "found": [], "notFound": [18547290, 4221306]}
+
+
+async def test_efactura_registration_date_is_given_or_empty(sandbox, http):
+    registered = _company(lambda c: c.active and c.efactura)
+    outside = _company(lambda c: c.active and not c.efactura)
+    body = (await http.post(sandbox.registry_url, json=[{"cui": int(registered.cui), "data": TODAY},
+                                                        {"cui": int(outside.cui), "data": TODAY}])).json()
+    dates = {e["date_generale"]["cui"]: e["date_generale"]["data_inreg_Reg_RO_e_Factura"] for e in body["found"]}
+    assert dates[int(outside.cui)] == ""
+    assert "2022-01-03" <= dates[int(registered.cui)] <= TODAY

@@ -35,6 +35,8 @@ async def test_email_unique_case_insensitively(service):
     ("phone", "12", "INVALID_PHONE"),
     ("password", "short", "INVALID_PASSWORD"),
     ("password", "aaaaaaaaaaaa", "INVALID_PASSWORD"),
+    ("password", "qwerty1234", "INVALID_PASSWORD"),  # among the most common passwords
+    ("password", "Parola1234", "INVALID_PASSWORD"),  # a common word and a sequence
     ("name", "   ", "INVALID_INPUT"),
 ])
 async def test_bad_sign_up_input_is_coded_and_writes_nothing(service, db, field, value, code):
@@ -44,6 +46,13 @@ async def test_bad_sign_up_input_is_coded_and_writes_nothing(service, db, field,
     result = await sign_up(service.client(), **args)
     assert [(e["code"], e["field"]) for e in result["errors"]] == [(code, [field])]
     assert await User.all().count() == 0
+
+
+async def test_common_password_is_refused_in_both_languages(service):
+    en = await sign_up(service.client(lang="en"), password="qwerty1234")
+    ro = await sign_up(service.client(lang="ro"), password="qwerty1234")
+    assert "too easy to guess" in en["errors"][0]["message"]
+    assert "prea ușor de ghicit" in ro["errors"][0]["message"]
 
 
 async def test_messages_follow_accept_language(service):

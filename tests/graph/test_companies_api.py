@@ -49,10 +49,13 @@ async def test_unknown_cui_is_not_found_in_registry(service):
 
 
 async def test_duplicate_company_does_not_reveal_owner(service):
+    from tests.support.efactura import activate_efactura
+
     owner, _ = await api_user(service, name="Maria Ionescu")
     other, _ = await api_user(service)
     cui = holder("small").cuis[0]
-    await api_company(service, owner, cui)
+    company = await api_company(service, owner, cui)
+    await activate_efactura(service, owner, company["id"])  # proven: nobody else may register it now
     result = (await service.client(other).execute(CREATE_COMPANY, input={"cui": cui}))["createCompany"]
     assert [e["code"] for e in result["errors"]] == ["COMPANY_EXISTS"]
     assert "Maria" not in result["errors"][0]["message"] and "@" not in result["errors"][0]["message"]

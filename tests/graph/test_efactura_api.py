@@ -184,7 +184,6 @@ async def test_anaf_slow_during_exchange_is_unavailable(service, db, http):
 @pytest.mark.parametrize("choice,fragment", [
     ({"action": "cancel"}, "USB token"),
     ({"pin": "9999"}, "PIN incorect"),
-    ({"holder_key": "none", "pin": "0000"}, "no rights in ANAF's SPV"),
 ])
 async def test_refusal_at_anaf_is_an_error_with_what_to_do(service, db, http, choice, fragment):
     token, user = await api_user(service)

@@ -42,7 +42,7 @@ async def test_too_many_aliases_and_tokens_are_refused(service):
 
 
 async def test_internal_errors_are_masked(service, caplog):
-    service.services.registry = None  # any resolver touching it now fails unexpectedly
+    service.services.registry_lookups = None  # any resolver touching it now fails unexpectedly
     from tests.support.factories import api_user
 
     token, _ = await api_user(service)

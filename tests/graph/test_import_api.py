@@ -6,7 +6,6 @@ from __future__ import annotations
 import random
 from dataclasses import dataclass
 
-import pytest
 
 from tests.support.discovery import ADD, accounting_firm, discover, finished_run
 from tests.support.factories import api_user, holder
@@ -202,21 +201,25 @@ async def test_a_list_imported_during_a_discovery_is_verified_by_the_next_one(se
     from domain.portfolio.discovery import create_run
     from domain.portfolio.discovery_runner import close_run
     from domain.portfolio.models import DiscoveryStatus
-    from tests.graph.test_discovery_api import sandbox_control
+
+    from anaf.sandbox.efactura_messages import invoicing
 
     token, firm = await accounting_firm(service, "small")
-    await sandbox_control(service, "PUT", "/efactura/config", {"cui_field": "echo"})  # rights are probed, never listed
     running, _ = await create_run(firm_id=int(firm["id"]), started_by_id=None)  # carried out by another process
-    mine, not_mine = clients_of("small")[:2], clients_of("medium")[0]
+    plan = invoicing(holder("small").firm_cui)
+    # Clients the firm did not invoice lately: only the imported list names them.
+    mine, not_mine = sorted(set(clients_of("small")) - set(plan.clients))[:2], clients_of("medium")[0]
     result = await import_list(service, token, firm["id"], small_list([*mine, not_mine]))
     assert [(e["code"], e["field"]) for e in result["errors"]] == [("INVALID_STATE", ["file"])]
     assert result["run"]["id"] == str(running.id) and result["verifying"] == 3
     await close_run(running.id, DiscoveryStatus.SUCCEEDED)
 
     run = await discover(service, token, firm["id"])
-    assert (run["status"], run["total"], run["found"]) == ("SUCCEEDED", 3, 2)
+    invoiced = len(plan.clients)
+    assert (run["status"], run["total"], run["found"]) == (
+        "SUCCEEDED", invoiced + len(plan.without_rights) + 3, invoiced + 2)
     entries = await portfolio_contacts(service, token, firm["id"])
-    assert {c: e["sources"] for c, e in entries.items()} == {c: ["IMPORT"] for c in mine}
+    assert {c: e["sources"] for c, e in entries.items() if c not in plan.clients} == {c: ["IMPORT"] for c in mine}
     assert entries[mine[1]]["suggestedContact"]["representativeName"] == "Maria Ionescu 1"
 
 

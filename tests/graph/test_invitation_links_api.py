@@ -3,6 +3,7 @@ and what both sides then see in `companies` and in the portfolio."""
 
 import pytest
 
+from tests.support.efactura import activate_efactura
 from tests.support.factories import api_company, api_user, sandbox_company
 from tests.support.graphql import GraphQLError
 from tests.support.invitations import CLAIM, COMPANIES, PREVIEW, REQUESTS, RESPOND, REVOKE, SIGN_UP, link_token, ready_firm, row, send
@@ -118,13 +119,15 @@ async def test_claim_with_an_existing_account(service, db):
     assert (await service.client(mine).execute(RESPOND, id=sent["id"], accept=True))["respondToCollaboration"]["errors"] == []
 
 
-async def test_company_already_on_the_platform_asks_its_owners(service, db):
+async def test_company_already_on_the_platform_asks_its_verified_owners(service, db):
     from domain.companies.models import Membership
     from domain.mail.models import OutboxMessage
 
     firm = await ready_firm(service)
     owner_token, owner = await api_user(service, name="Proprietar Existent")
     company = await api_company(service, owner_token, firm.cuis[0])
+    # The owner proves the company: an e-Factura authorization with a certificate that has rights on it.
+    await activate_efactura(service, owner_token, company["id"], holder_key="small")
     sent, token = await invite(service, firm)
     signed = (await service.client().execute(SIGN_UP, input={"token": token, "password": "o-parola-lunga-1"}))["acceptInvitationSignUp"]
     assert signed["errors"] == []

@@ -117,6 +117,20 @@ async def test_short_lifetimes_expire_then_reauthorization_restores(start_servic
     assert back.status == EfacturaStatus.ACTIVE and back.last_error is None and back.refresh_token_enc is not None
 
 
+async def test_refresh_token_expired_at_anaf_as_invalid_request_is_expired(start_service, db, http):
+    """ANAF has been seen answering an expired refresh token with invalid_request "Refresh Token
+    status is expired" (not invalid_grant): the authorization is just as dead."""
+    service = await start_service(sandbox_config=SandboxConfig(registry_min_interval=0.0, refresh_token_ttl=1))
+    f, row = await active_firm(service, http)
+    await asyncio.sleep(1.1)
+    # Our record still believes the token lives (as with a clock ahead of ANAF's): only ANAF says otherwise.
+    await EfacturaIntegration.filter(id=row.id).update(refresh_expires_at=now() + timedelta(days=300))
+    await make_due(row.company_id)
+    assert (await refresh_tokens(oauth=service.services.oauth))[RefreshOutcome.EXPIRED] == 1
+    dead = await EfacturaIntegration.get(id=row.id)
+    assert dead.status == EfacturaStatus.EXPIRED and "autorizeze din nou" in dead.last_error
+
+
 async def test_transient_failure_changes_nothing(service, db, http):
     _, row = await active_firm(service, http)
     await make_due(row.company_id)

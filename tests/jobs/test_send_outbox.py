@@ -61,7 +61,7 @@ async def test_a_batch_is_delivered_over_one_connection_and_marked_sent(db, smtp
     assert first["To"] == "client0@example.ro" and first["From"] == SENDER
     assert first["Subject"] == "Contabilitate Științifică SRL vă invită să colaborați în Portofoliu"
     assert "Țesătoria 0 SRL" in text_of(first) and "Țesătoria 0 SRL" in html_of(first)
-    assert links_in(first) == ["http://app.test/invite/tok-0"]
+    assert links_in(first) == ["http://app.test/invite/tok-0", "http://app.test/invite/tok-0#decline"]  # accept, decline
     sent = await OutboxMessage.get(id=rows[0].id)
     assert sent.attempts == 1 and sent.sent_at is not None and sent.locked_until is None
     assert await send_pending(sender_for(smtp_server.url)) == 0  # nothing is sent twice

@@ -19,6 +19,20 @@ def test_defaults_are_the_embedded_setup(tmp_path):
     assert s.redirect_uri == "http://localhost:8000/anaf/oauth/callback"
 
 
+def test_how_recent_a_rights_check_is_trusted(tmp_path):
+    assert load(tmp_path).rights_verified_fresh_hours == 6
+    assert load(tmp_path, RIGHTS_VERIFIED_FRESH_HOURS="0.5").rights_verified_fresh_hours == 0.5
+
+
+def test_the_mounted_sandbox_keeps_its_state_beside_the_database(tmp_path):
+    from portofoliu.app import sandbox_state_path
+
+    s = load(tmp_path, DATABASE_URL=f"sqlite://{tmp_path}/portofoliu.sqlite3")
+    assert sandbox_state_path(s) == f"{tmp_path}/portofoliu.anaf-sandbox.sqlite3"
+    pg = [sandbox_state_path(load(tmp_path, DATABASE_URL=f"postgres://db/{name}")) for name in ("a", "a", "b")]
+    assert pg[0] == pg[1] != pg[2]
+
+
 def test_secret_key_generated_once_and_reused(tmp_path):
     first = load(tmp_path).secret_keys
     assert load(tmp_path).secret_keys == first
@@ -43,6 +57,8 @@ def test_secret_key_rotation_list(tmp_path):
     ({"DATABASE_POOL_MAX": "0"}, "DATABASE_POOL_MAX"),
     ({"ALLOWED_ORIGINS": "ftp://x"}, "ALLOWED_ORIGINS"),
     ({"SECRET_KEY": "short"}, "SECRET_KEY"),
+    ({"RIGHTS_VERIFIED_FRESH_HOURS": "later"}, "RIGHTS_VERIFIED_FRESH_HOURS"),
+    ({"RIGHTS_VERIFIED_FRESH_HOURS": "-1"}, "RIGHTS_VERIFIED_FRESH_HOURS"),
 ])
 def test_wrong_values_name_the_variable(tmp_path, env, names):
     with pytest.raises(SettingsError) as err:

@@ -50,8 +50,16 @@ def row(cui: str, n: int = 0, **overrides) -> dict:
 
 async def make_ready(company_id: int | str, *, active: bool = True) -> None:
     from domain.efactura.models import EfacturaIntegration, EfacturaStatus
+    from domain.kernel.clock import now
 
-    await EfacturaIntegration.create(company_id=int(company_id), status=EfacturaStatus.ACTIVE if active else EfacturaStatus.PENDING)
+    # ACTIVE here stands for an authorization whose rights on the firm a probe confirmed, which also
+    # verified the owner who authorized.
+    await EfacturaIntegration.create(company_id=int(company_id), status=EfacturaStatus.ACTIVE if active else EfacturaStatus.PENDING,
+                                     rights_checked_at=now() if active else None)
+    if active:
+        from domain.companies.models import CompanyVerification, Membership
+
+        await Membership.filter(company_id=int(company_id), role="OWNER").update(verification=CompanyVerification.VERIFIED_BY_EFACTURA)
 
 
 async def add_to_portfolio(company_id: int | str, cuis: list[str]) -> None:

@@ -41,7 +41,8 @@ async def firm_with_entries(db):
     user = await User.create(email="a@example.ro", name="Ana", password_hash="x")
     firm = await Company.create(cui="30747076", name="FIRMA", provides_accounting_services=True)
     client = await Company.create(cui="18547290", name="CLIENT")
-    await Membership.create(user=user, company=firm, role=MemberRole.OWNER)
+    # A firm with a discovered portfolio: its owner's e-Factura authorization proved the firm.
+    await Membership.create(user=user, company=firm, role=MemberRole.OWNER, verification="VERIFIED_BY_EFACTURA")
     invitation = await Invitation.create(firm=firm, cui="18547290", company_name="CLIENT", representative_name="Ion",
                                          email="ion@example.ro", phone="+40722123456", token_hash="h" * 64,
                                          sent_at=now(), expires_at=now() + timedelta(days=15), client_company=client)
@@ -87,5 +88,25 @@ async def test_search_by_name_or_cui_and_bad_input(firm_with_entries):
     assert (await portfolio_page(actor=user, company_id=firm.id, search="RO 110")).total == 10
     with pytest.raises(DomainError):
         await portfolio_page(actor=user, company_id=firm.id, after="not-a-cursor")
+
+
+async def test_search_ignores_case_and_diacritics_alike_on_every_database(firm_with_entries):
+    from domain.portfolio.service import FoundCompany, upsert_entries
+
+    user, firm = firm_with_entries
+    names = {"2001": "ȘTEFĂNESCU ȚESĂTORIE SRL", "2002": "Şerban Ţânţar (cedilla) SRL", "2003": "IONESCU ÎNTREPRINDERE SA"}
+    await PortfolioEntry.create(firm=firm, cui="2001", name=names["2001"], sources=["MANUAL"])
+    found = [FoundCompany(cui=c, sources=frozenset(), record=type("R", (), {"name": n, "address": None, "registration_number": None,
+                                                                            "status": "active", "vat_payer": False})())
+             for c, n in names.items() if c != "2001"]
+    await upsert_entries(firm_id=firm.id, found=found, at=now())
+
+    async def cuis(text):
+        return [e.cui for e in (await portfolio_page(actor=user, company_id=firm.id, search=text)).entries]
+
+    assert await cuis("stefanescu") == await cuis("ȘTEFĂNESCU") == await cuis("ştefănescu") == ["2001"]
+    assert await cuis("tesatorie") == ["2001"]
+    assert await cuis("serban tantar") == await cuis("ȘERBAN ȚÂNȚAR") == ["2002"]
+    assert await cuis("intreprindere") == await cuis("Întreprindere") == ["2003"]
     with pytest.raises(DomainError):
         await portfolio_page(actor=user, company_id=firm.id, first=0)
