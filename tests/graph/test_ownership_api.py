@@ -10,6 +10,7 @@ from tests.support.invitations import COMPANIES, REQUESTS, RESPOND, SIGN_UP, lin
 
 COMPANY = """query($id: ID!) { company(id: $id) { id cui verification claimants { user { id email } since } } }"""
 OWN = "{ companies(relationship: OWN) { company { id cui verification } } }"
+PORTFOLIO = "query($id: ID!) { portfolio(companyId: $id, first: 5) { totalCount edges { node { cui } } } }"
 REMOVE_CLAIMANT = """mutation($companyId: ID!, $userId: ID!) { removeCompanyClaimant(companyId: $companyId, userId: $userId) {
   company { id claimants { user { id } } } errors { code message } } }"""
 NOTIFICATIONS = "{ notifications { edges { node { kind title body invitation { id email phone } } } } }"
@@ -41,7 +42,8 @@ async def test_squatter_scenario_ends_with_the_representative_owning_the_company
     assert (await squatter_client.execute(COMPANIES, rel=None))["companies"] == []
     assert (await squatter_client.execute(NOTIFICATIONS))["notifications"]["edges"] == []
     assert await OutboxMessage.filter(to_email=squatter["email"]).count() == 0
-    for operation, variables in ((RESPOND, {"id": sent["id"], "accept": True}), (COMPANY, {"id": company["id"]})):
+    for operation, variables in ((RESPOND, {"id": sent["id"], "accept": True}), (COMPANY, {"id": company["id"]}),
+                                 (PORTFOLIO, {"id": company["id"]})):
         with pytest.raises(GraphQLError) as err:
             await squatter_client.execute(operation, **variables)
         assert err.value.codes == ["NOT_FOUND"]
