@@ -147,6 +147,8 @@ async def portfolio_page(*, actor: User, company_id: int | str, status: Portfoli
         firm_id = int(company_id)
     except (TypeError, ValueError):
         firm_id = None
+    if firm_id is not None and not -2**63 <= firm_id < 2**63:  # not an id a row can have
+        firm_id = None
     status_value = status.value if status is not None else None
     found = await sql.fetch(_MEMBER_AND_COUNT[status is not None], actor.id, firm_id, status_value) if firm_id is not None else []
     if not found:  # not a member: require_member says NOT_FOUND or FORBIDDEN

@@ -110,3 +110,13 @@ async def test_search_ignores_case_and_diacritics_alike_on_every_database(firm_w
     assert await cuis("intreprindere") == await cuis("Întreprindere") == ["2003"]
     with pytest.raises(DomainError):
         await portfolio_page(actor=user, company_id=firm.id, first=0)
+
+
+async def test_a_company_one_is_not_a_member_of_is_not_found(firm_with_entries):
+    from domain.kernel.errors import NotFound
+
+    user, firm = firm_with_entries
+    other = await Company.create(cui="18547291", name="ALTA")
+    for company_id in (other.id, str(other.id + 1000), "abc"):
+        with pytest.raises(NotFound):
+            await portfolio_page(actor=user, company_id=company_id)
