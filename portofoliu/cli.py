@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import sys
 
 import click
 
+from portofoliu.logs import configure_logging
 from portofoliu.settings import SettingsError, load_settings
 
 
@@ -17,10 +17,6 @@ def _settings():
     except SettingsError as exc:
         click.echo(f"configuration error: {exc}", err=True)
         sys.exit(2)
-
-
-def _logging(level: str) -> None:
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 @click.group()
@@ -39,7 +35,7 @@ def serve(host: str, port: int, log_level: str) -> None:
     from portofoliu.app import create_app
 
     settings = _settings()
-    _logging(log_level)
+    configure_logging(log_level, settings.log_format)
     local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     app = create_app(settings, self_url=f"http://{local}:{port}")
     click.echo(f"Portofoliu on http://{local}:{port}/graphql (database: {settings.database_url.split('://')[0]}, ANAF: {settings.anaf_mode})")
@@ -47,7 +43,9 @@ def serve(host: str, port: int, log_level: str) -> None:
 
     # Server pings every 20 s find dead peers; on shutdown sockets are closed with 1001 and a reason.
     config = uvicorn.Config(app, host=host, port=port, log_level=log_level, ws_ping_interval=20, ws_ping_timeout=20,
-                            timeout_graceful_shutdown=10, proxy_headers=True)
+                            timeout_graceful_shutdown=10, proxy_headers=True,
+                            log_config=None,  # every logger goes through configure_logging's clipped handler
+                            ws_max_size=settings.max_request_bytes)
     Server(config).run()
 
 

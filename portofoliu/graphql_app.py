@@ -17,6 +17,7 @@ from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import Bas
 from domain.accounts import service as accounts
 from domain.kernel import clock
 from graph.context import Context, preferred_language
+from portofoliu.edge import valid_address
 from portofoliu.sockets import CLOSE_TOO_MANY, CLOSE_UNAUTHORIZED, LiveSocket
 
 log = logging.getLogger(__name__)
@@ -32,7 +33,7 @@ def bearer_token(value: Any) -> str | None:
 
 
 def client_address(request: Request | WebSocket) -> str | None:
-    return request.client.host if request.client else None
+    return valid_address(request.client.host) if request.client else None
 
 
 def session_channel(session_id: int) -> str:
