@@ -16,6 +16,7 @@ from starlette.datastructures import Headers, MutableHeaders
 from graph.context import preferred_language
 
 MAX_JSON_DEPTH = 32
+DRAIN_BYTES = 16 * 1024 * 1024
 BODYLESS_METHODS = frozenset({"GET", "HEAD", "OPTIONS", "DELETE"})
 # JSON strings (escapes included), so brackets inside them are not counted as nesting.
 _JSON_STRING = re.compile(rb'"[^"\\]*(?:\\.[^"\\]*)*"')
@@ -78,6 +79,7 @@ class RequestLimits:
             chunk = message.get("body", b"")
             size += len(chunk)
             if size > limit:
+                await self._drain(receive, message, size)
                 await self._too_large(send, lang)
                 return
             chunks.append(chunk)
@@ -99,6 +101,16 @@ class RequestLimits:
             return await receive()
 
         await self.app(scope, replay, send)
+
+    @staticmethod
+    async def _drain(receive, message: dict[str, Any], size: int) -> None:
+        """Read (and drop) the rest of a body sent without Content-Length, so the client, still
+        sending, reads the answer instead of a reset connection; past DRAIN_BYTES the socket closes."""
+        while message.get("more_body", False) and size <= DRAIN_BYTES:
+            message = await receive()
+            if message["type"] == "http.disconnect":
+                return
+            size += len(message.get("body", b""))
 
     async def _too_large(self, send, lang: str) -> None:
         limit = self.max_body_bytes

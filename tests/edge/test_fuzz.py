@@ -18,6 +18,7 @@ from pathlib import Path
 
 import graphql
 import httpx
+import pytest
 from hypothesis import HealthCheck, Phase, given, settings
 from hypothesis_graphql import Mode
 from hypothesis_graphql import strategies as gql
@@ -79,6 +80,7 @@ def plan(total: int) -> list[tuple[str, int]]:
     return [*PASSWORD_HASHING.items(), *((name, per_root) for name in cheap)]
 
 
+@pytest.mark.timeout(900)  # about half a minute on an idle machine; far more on a busy one
 async def test_fuzzed_operations_never_answer_an_internal_error(service, db):
     token, _ = await api_user(service)
     who = holder("small")
