@@ -17,7 +17,7 @@ from tortoise.contrib.starlette import RegisterTortoise
 from tortoise.exceptions import BaseORMException
 
 from domain.kernel import events
-from graph.schema import build_schema
+from graph.schema import build_schema, schema
 from portofoliu.db import apply_migrations, pending_migrations, tortoise_config
 from portofoliu.edge import RequestLimits, SecurityHeaders, content_security_policy
 from portofoliu.graphql_app import PortofoliuGraphQL
@@ -75,6 +75,8 @@ async def resume_discovery(services) -> None:
 
 @functools.lru_cache(maxsize=4)
 def _schema(introspection: bool, suggestions: bool):
+    if introspection and suggestions:
+        return schema  # the one schema.graphql is exported from
     return build_schema(introspection=introspection, suggestions=suggestions)
 
 
