@@ -61,6 +61,9 @@ class RequestLimits:
         self.max_json_depth = max_json_depth
 
     async def __call__(self, scope, receive, send) -> None:
+        if scope["type"] == "websocket":
+            await self.app(scope, self._checked_messages(receive), send)
+            return
         if scope["type"] != "http" or scope["method"] in BODYLESS_METHODS:
             await self.app(scope, receive, send)
             return
@@ -101,6 +104,26 @@ class RequestLimits:
             return await receive()
 
         await self.app(scope, replay, send)
+
+    def _checked_messages(self, receive):
+        """WebSocket messages get the same limits: one over them reaches the application as a message
+        of an unknown type, which graphql-transport-ws answers by closing with 4400 and this reason."""
+
+        async def checked() -> dict[str, Any]:
+            message = await receive()
+            if message["type"] == "websocket.receive":
+                data = message.get("text") if message.get("text") is not None else message.get("bytes") or b""
+                raw = data.encode() if isinstance(data, str) else data
+                problem = None
+                if len(raw) > self.max_body_bytes:
+                    problem = f"message over {self.max_body_bytes} bytes"
+                elif json_depth(raw) > self.max_json_depth:
+                    problem = f"JSON nested deeper than {self.max_json_depth} levels"
+                if problem:
+                    return {"type": "websocket.receive", "text": json.dumps({"type": problem})}
+            return message
+
+        return checked
 
     @staticmethod
     async def _drain(receive, message: dict[str, Any], size: int) -> None:

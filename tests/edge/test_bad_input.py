@@ -187,3 +187,13 @@ async def test_refused_requests_log_one_clipped_line_without_traceback(service, 
         [(r.name, r.levelname, r.getMessage()[:100]) for r in records]
     assert sum(len(r.getMessage()) for r in records) < 5_000
     assert not [r for r in records if r.name == "strawberry.execution"]
+
+
+async def test_a_websocket_message_nested_too_deeply_closes_the_socket_with_4400(service, caplog):
+    token, _ = await api_user(service)
+    ws = await WsClient.connect(service.graphql_url, token)
+    await ws.ws.send('{"id": "1", "type": "subscribe", "payload": {"query": "subscription { unreadNotificationCountChanged }", '
+                     '"variables": {"x": ' + "[" * 5000 + "]" * 5000 + "}}}")
+    closed = await ws.wait_closed()
+    assert closed.code == 4400 and "nested deeper" in closed.reason
+    assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
