@@ -14,7 +14,43 @@ _CNP_PREFIX = "PNORO-"
 
 def certificate_serial_hex(certificate: x509.Certificate) -> str:
     """Uppercase hexadecimal, at least 16 digits (the form of ANAF's ``serial`` field)."""
-    return format(certificate.serial_number, "016X")
+    return format_serial(certificate.serial_number)
+
+
+def format_serial(serial: int) -> str:
+    return format(serial, "016X")
+
+
+def parse_serial(text: str | int) -> int:
+    """A certificate serial as written anywhere (hex in any case, with or without leading zeros,
+    ``0x``, colons or spaces between the bytes) as the integer it is. ``ValueError`` when it is none."""
+    if isinstance(text, int):
+        return text
+    digits = "".join(ch for ch in text.strip() if ch not in ": -")
+    if digits[:2].lower() == "0x":
+        digits = digits[2:]
+    if not digits:
+        raise ValueError(f"not a certificate serial: {text!r}")
+    return int(digits, 16)
+
+
+def same_serial(a: str | int | None, b: str | int | None) -> bool:
+    """Whether two serials name the same certificate (compared as integers, never as strings)."""
+    if a is None or b is None:
+        return False
+    try:
+        return parse_serial(a) == parse_serial(b)
+    except ValueError:
+        return False
+
+
+def canonical_serial(text: str) -> str:
+    """The project's one written form of a serial (uppercase hex, at least 16 digits); text that is
+    not a serial is returned unchanged."""
+    try:
+        return format_serial(parse_serial(text))
+    except ValueError:
+        return text
 
 
 def common_name(certificate: x509.Certificate) -> str:

@@ -20,6 +20,7 @@ from urllib.parse import urlencode
 import httpx
 import jwt
 
+from anaf.certificates import canonical_serial
 from anaf.errors import AnafError
 from anaf.retry import RetryableAnswer, retry_after_seconds, with_retries
 
@@ -161,9 +162,15 @@ class OAuthClient:
             refresh_token=refresh,
             access_expires_at=access_expires_at,
             refresh_expires_at=_timestamp(refresh_claims, "exp") or now + REFRESH_TOKEN_LIFETIME,
-            serial=access_claims.get("serial") or refresh_claims.get("serial"),
+            serial=_serial(access_claims.get("serial") or refresh_claims.get("serial")),
             issued_at=_timestamp(access_claims, "iat") or now,
         )
+
+
+def _serial(claim: object) -> str | None:
+    """The certificate serial of the token, in the project's one written form (compare with
+    :func:`anaf.certificates.same_serial` anyway)."""
+    return canonical_serial(claim) if isinstance(claim, str) and claim else None
 
 
 def _json_object(response: httpx.Response) -> dict:

@@ -34,7 +34,7 @@ from tortoise.context import TortoiseContext
 from domain.kernel.clock import now
 from domain.kernel.events import unit_of_work
 from domain.mail.models import OutboxMessage
-from domain.mail.outbox import enqueue
+from domain.mail.outbox import enqueue, rendered_many
 from jobs.send_outbox import outgoing, send_pending
 from portofoliu.db import apply_migrations, tortoise_config
 from portofoliu.mail import SmtpConfig, SmtpMailer, build_message
@@ -138,7 +138,7 @@ async def _measure(count: int, batch: int, database_url: str) -> Result:
             await ctx.init(config=tortoise_config(database_url, pool_max=5))
             await _enqueue(count)
             rows = await OutboxMessage.all().order_by("id")
-            prebuilt = [(build_message(outgoing(r), SENDER), r.to_email) for r in rows]
+            prebuilt = [(build_message(outgoing(r, mail), SENDER), r.to_email) for r, mail in zip(rows, rendered_many(rows))]
             raw_seconds = await _raw_send(prebuilt, port)
 
             services = SimpleNamespace(mailer=SmtpMailer(SmtpConfig.from_url(f"smtp://127.0.0.1:{port}"), sender=SENDER))

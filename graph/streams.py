@@ -43,8 +43,12 @@ def ids_of(events, kind: str) -> list[int]:
     out = []
     for event in events:
         data = payload(event)
-        if data.get("kind") == kind and isinstance(data.get("id"), int):
+        if data.get("kind") != kind:
+            continue
+        if isinstance(data.get("id"), int):
             out.append(data["id"])
+        if isinstance(data.get("ids"), list):  # one event for many rows (e.g. the expiry sweep)
+            out += [i for i in data["ids"] if isinstance(i, int)]
     return out
 
 

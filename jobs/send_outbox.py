@@ -34,6 +34,7 @@ from tortoise.transactions import in_transaction
 
 from domain.kernel.clock import now
 from domain.mail.models import OutboxMessage, OutboxStatus
+from domain.mail.outbox import MailTemplateError, RenderedMail, rendered_many
 from jobs.scheduler import periodic
 from portofoliu.mail import MailRejected, MailUnavailable, OutgoingMail
 
@@ -64,8 +65,8 @@ async def claim(batch: int) -> list[OutboxMessage]:
     return rows
 
 
-def outgoing(row: OutboxMessage) -> OutgoingMail:
-    return OutgoingMail(to=row.to_email, subject=row.subject, text=row.text_body, html=row.html_body,
+def outgoing(row: OutboxMessage, mail: RenderedMail) -> OutgoingMail:
+    return OutgoingMail(to=row.to_email, subject=mail.subject, text=mail.text, html=mail.html or None,
                         message_id=row.message_id, link=row.link)
 
 
@@ -78,11 +79,15 @@ async def _delivered(row: OutboxMessage, *, logged: bool) -> None:
 async def _refused(row: OutboxMessage, exc: MailRejected) -> None:
     attempts = row.attempts + 1
     if exc.permanent or attempts >= MAX_ATTEMPTS:
-        log.warning("e-mail %s to %s failed for good after %d attempts: %s", row.id, row.to_email, attempts, exc)
-        await OutboxMessage.filter(id=row.id).update(status=OutboxStatus.FAILED, attempts=attempts, locked_until=None,
-                                                     next_attempt_at=None, last_error=str(exc)[:2000])
+        await _failed(row, attempts, str(exc))
     else:
         await _retry_later(row, attempts, str(exc))
+
+
+async def _failed(row: OutboxMessage, attempts: int, error: str) -> None:
+    log.warning("e-mail %s to %s failed for good after %d attempts: %s", row.id, row.to_email, attempts, error)
+    await OutboxMessage.filter(id=row.id).update(status=OutboxStatus.FAILED, attempts=attempts, locked_until=None,
+                                                 next_attempt_at=None, last_error=error[:2000])
 
 
 async def _retry_later(row: OutboxMessage, attempts: int, error: str) -> None:
@@ -103,13 +108,19 @@ async def send_pending(services: Any, *, batch: int = BATCH) -> int:
     mailer = services.mailer
     stop_at = time.monotonic() + LEASE.total_seconds() / 2
     delivered = 0
-    remaining = list(rows)
+    mails = {}
+    for row, mail in zip(rows, rendered_many(rows)):
+        if isinstance(mail, MailTemplateError):  # cannot get better by waiting
+            await _failed(row, row.attempts + 1, f"cannot render the e-mail: {mail}")
+        else:
+            mails[row.id] = mail
+    remaining = [row for row in rows if row.id in mails]
     try:
         async with mailer.connection() as conn:
             while remaining and time.monotonic() < stop_at:
                 row = remaining[0]
                 try:
-                    await conn.send(outgoing(row))
+                    await conn.send(outgoing(row, mails[row.id]))
                 except MailRejected as exc:
                     await _refused(row, exc)
                 else:

@@ -55,9 +55,13 @@ class RequestLimits:
     """Refuses a request body over `max_body_bytes` (413, before reading it when Content-Length says
     so) and a JSON body nested deeper than `max_json_depth` (400); passes the rest on unchanged."""
 
-    def __init__(self, app, *, max_body_bytes: int, max_json_depth: int = MAX_JSON_DEPTH) -> None:
+    def __init__(self, app, *, max_body_bytes: int, max_upload_bytes: int | None = None,
+                 max_json_depth: int = MAX_JSON_DEPTH) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
+        # File uploads (multipart/form-data) may be larger; the API itself requires their
+        # Content-Length and checks it before reading, so they pass through unbuffered.
+        self.max_upload_bytes = max(max_upload_bytes or 0, max_body_bytes)
         self.max_json_depth = max_json_depth
 
     async def __call__(self, scope, receive, send) -> None:
@@ -71,8 +75,12 @@ class RequestLimits:
         lang = preferred_language(headers.get("accept-language"))
         limit = self.max_body_bytes
         declared = headers.get("content-length")
+        upload = headers.get("content-type", "").split(";")[0].strip().lower() == "multipart/form-data"
+        if upload and declared is not None and declared.isascii() and declared.isdigit() and int(declared) <= self.max_upload_bytes:
+            await self.app(scope, receive, send)
+            return
         if declared is not None and (not declared.isascii() or not declared.isdigit() or int(declared) > limit):
-            await self._too_large(send, lang)
+            await self._too_large(send, lang, self.max_upload_bytes if upload else limit)
             return
         chunks, size = [], 0
         while True:
@@ -83,7 +91,7 @@ class RequestLimits:
             size += len(chunk)
             if size > limit:
                 await self._drain(receive, message, size)
-                await self._too_large(send, lang)
+                await self._too_large(send, lang, limit)
                 return
             chunks.append(chunk)
             if not message.get("more_body", False):
@@ -135,8 +143,7 @@ class RequestLimits:
                 return
             size += len(message.get("body", b""))
 
-    async def _too_large(self, send, lang: str) -> None:
-        limit = self.max_body_bytes
+    async def _too_large(self, send, lang: str, limit: int) -> None:
         await refuse(send, 413, "REQUEST_TOO_LARGE", f"The request body is limited to {limit:,} bytes.",
                      f"Corpul cererii poate avea cel mult {limit} de octeți.", lang)
 

@@ -7,15 +7,18 @@ import asyncio
 import logging
 from typing import Any
 
+from cross_web import HTTPException
 from starlette.requests import Request
 from starlette.websockets import WebSocket
 from strawberry.asgi import GraphQL
 from strawberry.exceptions import ConnectionRejectionError
+from strawberry.http.parse_content_type import parse_content_type
 from strawberry.subscriptions import GRAPHQL_TRANSPORT_WS_PROTOCOL
 from strawberry.subscriptions.protocols.graphql_transport_ws.handlers import BaseGraphQLTransportWSHandler
 
 from domain.accounts import service as accounts
 from domain.kernel import clock
+from domain.portfolio.imports import MAX_FILE_BYTES
 from graph.context import Context, preferred_language
 from portofoliu.edge import valid_address
 from portofoliu.sockets import CLOSE_TOO_MANY, CLOSE_UNAUTHORIZED, LiveSocket
@@ -23,6 +26,13 @@ from portofoliu.sockets import CLOSE_TOO_MANY, CLOSE_UNAUTHORIZED, LiveSocket
 log = logging.getLogger(__name__)
 
 MAX_SUBSCRIPTIONS_PER_CONNECTION = 20
+# File uploads (GraphQL multipart request spec): the largest request accepted before reading it.
+# The import's own limit (a clear UserError) sits just below; this only stops a huge body early.
+MAX_MULTIPART_BYTES = MAX_FILE_BYTES + 256 * 1024
+# A multipart/form-data POST is a "simple" request a browser sends cross-site without asking (no
+# CORS preflight). Requiring one of these headers, as Apollo Server and GraphQL Yoga do, forces the
+# preflight, so a page on another origin cannot post a form to /graphql.
+PREFLIGHT_HEADERS = ("apollo-require-preflight", "x-apollo-operation-name", "graphql-preflight")
 
 
 def bearer_token(value: Any) -> str | None:
@@ -106,7 +116,22 @@ class PortofoliuGraphQL(GraphQL):
             subscription_protocols=[GRAPHQL_TRANSPORT_WS_PROTOCOL],  # only graphql-transport-ws (STACK_NOTES)
             max_subscriptions_per_connection=MAX_SUBSCRIPTIONS_PER_CONNECTION,
             allowed_origins=allowed_origins,
+            multipart_uploads_enabled=True,
         )
+
+    async def parse_http_body(self, request):
+        content_type, _ = parse_content_type(request.content_type or "")
+        if content_type == "multipart/form-data":
+            headers = request.headers
+            if not any((headers.get(name) or "").strip() for name in PREFLIGHT_HEADERS):
+                raise HTTPException(400, "Multipart requests need a non-empty `Apollo-Require-Preflight` (or "
+                                         "`X-Apollo-Operation-Name` or `GraphQL-Preflight`) header.")
+            length = (headers.get("content-length") or "").strip()
+            if not length.isdigit():
+                raise HTTPException(411, "Multipart requests need a Content-Length header.")
+            if int(length) > MAX_MULTIPART_BYTES:
+                raise HTTPException(413, f"The upload is too large: files of at most {MAX_FILE_BYTES // (1024 * 1024)} MB are accepted.")
+        return await super().parse_http_body(request)
 
     async def get_context(self, request: Request | WebSocket, response: Any = None) -> Context:
         services = request.app.state.services

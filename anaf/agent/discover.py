@@ -12,6 +12,7 @@ from pathlib import Path
 
 import httpx
 
+from anaf.agent.modes import PRODUCTION
 from anaf.agent.spv_client import DEFAULT_DAYS, SpvTransport, fetch_rights
 from anaf.agent.statement import build_statement, sign_statement
 from anaf.agent.token import TokenSigner
@@ -28,6 +29,7 @@ class DiscoveryFailed(Exception):
 class UploadResult:
     companies: int
     persons: int
+    holder: str = ""
 
 
 @dataclass(frozen=True)
@@ -37,8 +39,16 @@ class DiscoveryRequest:
     module_path: str
     token_label: str | None
     spv_url: str
-    ca_bundle: Path
+    ca_bundle: Path | None = None  # None: the mode's trust (system store in production, sandbox CA)
     days: int = DEFAULT_DAYS
+    mode: str = PRODUCTION
+
+    def trusted_cas(self) -> Path | None:
+        if self.ca_bundle is not None or self.mode == PRODUCTION:
+            return self.ca_bundle
+        from anaf.sandbox.ca import ca_certificate_path
+
+        return ca_certificate_path()
 
 
 async def upload_statement(server_url: str, body: dict[str, str]) -> UploadResult:
@@ -65,16 +75,20 @@ async def run_discovery(
     pin: str,
     report: Callable[[str], None],
     *,
-    transport: SpvTransport | None = None,
+    transport: Callable[[TokenSigner], SpvTransport] | None = None,
 ) -> UploadResult:
-    """Log in once (a wrong PIN raises ``WrongPin``, never retried), fetch, sign, upload."""
+    """Log in once (a wrong PIN raises ``WrongPin``, never retried), fetch, sign, upload.
+
+    ``transport``: makes the SPV transport from the logged-in signer (default: the curl transport).
+    """
     async with TokenSigner(request.module_path, request.token_label, pin) as signer:
         certificate = signer.certificate
         report(f"Certificate: {certificate.subject} (serial {certificate.serial_hex})")
         report(f"Asking ANAF's SPV for the rights of this certificate ({request.days} days)...")
         rights = await fetch_rights(
             request.spv_url, signer, certificate.certificate,
-            days=request.days, ca_bundle=request.ca_bundle, transport=transport,
+            days=request.days, ca_bundle=request.trusted_cas(),
+            transport=transport(signer) if transport else None,
         )
         report(f"ANAF lists {len(rights.cuis)} companies and {len(rights.cnps)} persons.")
         statement = build_statement(
@@ -83,4 +97,5 @@ async def run_discovery(
         signed = await sign_statement(statement, signer)
         report("List signed with the token.")
     report(f"Sending the signed list to {request.server_url} ...")
-    return await upload_statement(request.server_url, signed.upload_body())
+    result = await upload_statement(request.server_url, signed.upload_body())
+    return UploadResult(companies=result.companies, persons=result.persons, holder=certificate.holder_name)

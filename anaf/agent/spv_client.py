@@ -2,13 +2,17 @@
 
 The SPV web service knows the caller only by the certificate in the TLS handshake, so the
 handshake's signature must come from the token. Python's ``ssl`` module needs the private key
-in a file, which a qualified token never gives out; ``tlslite-ng`` lets the signature be
-delegated: :class:`TokenRSAKey` is a tlslite RSA key whose private operations are token calls.
+in a file, which a qualified token never gives out.
 
-The transport is replaceable (:class:`SpvTransport`). ANAF's live front end asks for the client
-certificate by TLS renegotiation after the first request, which tlslite-ng does not do: against
-the live service use a transport that renegotiates (e.g. curl with a PKCS#11 engine) and keep
-the rest of this module. The sandbox asks for the certificate in the first handshake.
+The transport is replaceable (:class:`SpvTransport`):
+
+- :class:`CurlTransport` (the default) is libcurl on the system's OpenSSL with the PKCS#11 engine
+  (see :mod:`anaf.agent.curl_transport`). ANAF's live front end asks for the client certificate by
+  a TLS 1.2 renegotiation after the first request, keeps a session cookie and answers with 302s
+  first: this transport renegotiates, keeps the cookie and follows the redirects.
+- :class:`TlsliteTransport` (``tlslite-ng``, the signature delegated to the token through
+  :class:`TokenRSAKey`) works only with a server that asks for the certificate in the first
+  handshake, as the sandbox SPV does: it refuses renegotiation and does not follow redirects.
 """
 
 from __future__ import annotations
@@ -34,6 +38,7 @@ from tlslite import HandshakeSettings, HTTPTLSConnection, X509, X509CertChain
 from tlslite.errors import TLSError
 from tlslite.utils.rsakey import RSAKey
 
+from anaf.agent.curl_transport import CurlTransportError, curl_get, default_trust_file
 from anaf.agent.token import TokenSigner
 from anaf.errors import AnafError, AnafUnavailable
 
@@ -60,6 +65,11 @@ class SpvConnectionRefused(SpvError):
     """The TLS handshake failed: untrusted server, or the server refused our certificate."""
 
 
+class SpvTransportMissing(SpvError):
+    """What the agent needs to reach the SPV with the token is missing here (pycurl, the PKCS#11
+    engine, the token's module); the message says what to install."""
+
+
 @dataclass(frozen=True)
 class SpvRightsList:
     cnp: str
@@ -79,6 +89,34 @@ class SpvTransport(Protocol):
     """Performs one authenticated GET against the SPV service (blocking; run in a thread)."""
 
     def get(self, url: str) -> HttpResponse: ...
+
+
+class CurlTransport:
+    """The SPV GET through libcurl + OpenSSL's PKCS#11 engine, with the signer's token and key.
+
+    ``ca_file``: the CAs trusted for the SPV server (None: the system's trust store or certifi).
+    """
+
+    def __init__(self, signer: TokenSigner, ca_file: str | Path | None = None) -> None:
+        self._signer = signer
+        self._ca_file = str(ca_file) if ca_file is not None else default_trust_file()
+
+    def get(self, url: str) -> HttpResponse:
+        certificate = self._signer.certificate
+        try:
+            result = curl_get(
+                url, module_path=self._signer.module_path, token_label=certificate.token_label,
+                key_id_hex=certificate.key_id, pin=self._signer.pin, ca_file=self._ca_file,
+            )
+        except CurlTransportError as error:
+            if error.kind == "unreachable" or error.kind == "timeout":
+                raise AnafUnavailable(error.message) from error
+            if error.kind in {"untrusted", "handshake"}:
+                raise SpvConnectionRefused(error.message) from error
+            if error.kind in {"pycurl", "engine", "module", "token"}:
+                raise SpvTransportMissing(error.message) from error
+            raise SpvError(error.message) from error
+        return HttpResponse(status=result.status, body=result.body)
 
 
 class TokenRSAKey(RSAKey):
@@ -256,9 +294,10 @@ def rights_url(spv_base_url: str, days: int) -> str:
 
 def fetch_rights_sync(
     spv_base_url: str, signer: TokenSigner, certificate: x509.Certificate, *,
-    days: int = DEFAULT_DAYS, ca_bundle: str | Path, transport: SpvTransport | None = None,
+    days: int = DEFAULT_DAYS, ca_bundle: str | Path | None = None, transport: SpvTransport | None = None,
 ) -> SpvRightsList:
-    chosen = transport or TlsliteTransport(signer, certificate, load_ca_bundle(ca_bundle))
+    """``ca_bundle``: the CAs trusted for the SPV server (None: the system's trust store)."""
+    chosen = transport or CurlTransport(signer, ca_bundle)
     response = chosen.get(rights_url(spv_base_url, days))
     if response.status >= 500:
         raise AnafUnavailable(f"The SPV service is unavailable (HTTP {response.status}).")
@@ -269,7 +308,7 @@ def fetch_rights_sync(
 
 async def fetch_rights(
     spv_base_url: str, signer: TokenSigner, certificate: x509.Certificate, *,
-    days: int = DEFAULT_DAYS, ca_bundle: str | Path, transport: SpvTransport | None = None,
+    days: int = DEFAULT_DAYS, ca_bundle: str | Path | None = None, transport: SpvTransport | None = None,
 ) -> SpvRightsList:
     """Every CUI and CNP the certificate's holder has SPV rights for, asked of ANAF with the token."""
     return await asyncio.to_thread(

@@ -22,7 +22,7 @@ from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import hashes
 from cryptography.hazmat.primitives.asymmetric import padding, rsa
 
-from anaf.certificates import certificate_serial_hex, common_name
+from anaf.certificates import certificate_serial_hex, common_name, same_serial
 
 STATEMENT_VERSION = 1
 ALGORITHM = "RSA-PSS-SHA256"
@@ -245,7 +245,7 @@ def verify_statement(
     _check_signature(certificate, data, signature)
     statement = _parse(data)
     serial = certificate_serial_hex(certificate)
-    if statement.certificate_serial.upper() != serial:
+    if not same_serial(statement.certificate_serial, certificate.serial_number):
         raise MalformedStatement(
             f"The statement names certificate {statement.certificate_serial} but was signed with {serial}."
         )

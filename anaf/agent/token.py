@@ -42,7 +42,7 @@ from pkcs11 import exceptions as p11
 from cryptography.x509.oid import NameOID
 from pkcs11.util import biginteger
 
-from anaf.certificates import certificate_serial_hex
+from anaf.certificates import certificate_serial_hex, common_name
 
 SOFTHSM_MODULE = "/usr/lib/softhsm/libsofthsm2.so"
 
@@ -69,11 +69,22 @@ class TokenNotFound(TokenError):
 
 
 class WrongPin(TokenError):
-    def __init__(self) -> None:
+    def __init__(self, flags: int = 0) -> None:
+        self.tries_note = pin_tries_note(flags)
         super().__init__(
             "Wrong PIN for the token. It was not tried again: tokens lock after a few wrong "
-            "PINs. Check the PIN and run the command once more."
+            f"PINs. {self.tries_note} Check the PIN and run the command once more."
         )
+
+
+def pin_tries_note(flags: int) -> str:
+    """What the token's PKCS#11 flags say about the PIN tries left (tokens give no exact number)."""
+    if flags & TokenFlag.USER_PIN_FINAL_TRY:
+        return "The token says ONE try is left: one more wrong PIN locks it."
+    if flags & TokenFlag.USER_PIN_COUNT_LOW:
+        return ("The token says wrong PINs were entered since its last right one, so few tries "
+                "are left before it locks.")
+    return "The token does not say how many tries are left (many lock after 3)."
 
 
 class PinLocked(TokenError):
@@ -105,6 +116,10 @@ class CertificateInfo:
     @property
     def certificate(self) -> x509.Certificate:
         return x509.load_der_x509_certificate(self.der)
+
+    @property
+    def holder_name(self) -> str:
+        return common_name(self.certificate)
 
     @property
     def pem(self) -> str:
@@ -166,11 +181,22 @@ def open_token(module_path: str, token_label: str | None = None) -> pkcs11.Token
     return tokens[0]
 
 
+def _current_flags(token: pkcs11.Token) -> int:
+    """The token's flags read again now (a ``Token`` keeps the ones from when it was listed)."""
+    try:
+        return int(token.slot.get_token().flags)
+    except p11.PKCS11Error:
+        return int(token.flags)
+
+
 def _login(token: pkcs11.Token, pin: str | None, *, rw: bool = False) -> pkcs11.Session:
     try:
         return token.open(rw=rw, user_pin=pin)
     except (p11.PinIncorrect, p11.PinInvalid, p11.PinLenRange) as error:
-        raise WrongPin() from error
+        flags = _current_flags(token)
+        if flags & TokenFlag.USER_PIN_LOCKED:
+            raise PinLocked() from error
+        raise WrongPin(flags) from error
     except p11.PinLocked as error:
         raise PinLocked() from error
 
@@ -276,6 +302,15 @@ class TokenSigner:
 
     async def __aexit__(self, *exc_info: object) -> None:
         await asyncio.to_thread(self.close)
+
+    @property
+    def module_path(self) -> str:
+        return self._module_path
+
+    @property
+    def pin(self) -> str:
+        """Kept in memory for the run: a second program on the token (the TLS engine) logs in with it."""
+        return self._pin
 
     @property
     def certificate(self) -> CertificateInfo:

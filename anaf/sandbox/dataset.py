@@ -16,6 +16,8 @@ from datetime import date, timedelta
 from stdnum.ro import cnp as cnp_rules
 from stdnum.ro import cui as cui_rules
 
+from anaf.certificates import parse_serial
+
 SEED = 20240601
 COMPANY_COUNT = 3200
 # Every date in the data set lies before this day, so a lookup "as of today" sees the final state.
@@ -142,10 +144,14 @@ class Dataset:
     def __init__(self, companies: dict[str, SandboxCompany], holders: dict[str, Holder]):
         self.companies = companies
         self.holders = holders
-        self._by_serial = {h.serial: h for h in holders.values()}
+        self._by_serial = {parse_serial(h.serial): h for h in holders.values()}
 
-    def holder_by_serial(self, serial: str) -> Holder | None:
-        return self._by_serial.get(serial.upper())
+    def holder_by_serial(self, serial: str | int) -> Holder | None:
+        """The holder of the certificate ``serial`` (hex in any form, or the integer)."""
+        try:
+            return self._by_serial.get(parse_serial(serial))
+        except ValueError:
+            return None
 
 
 # (key, holder name, PIN, number of client companies, CNPs of natural persons, only active clients)

@@ -18,8 +18,13 @@ class OutboxMessage(Model):
     id = fields.BigIntField(primary_key=True)
     kind = fields.CharField(max_length=32)
     to_email = fields.CharField(max_length=254)
-    subject = fields.CharField(max_length=300)
-    text_body = fields.TextField()
+    # What to render when the e-mail is sent (rows written by `enqueue`); rows of older releases
+    # carry their rendered subject and bodies instead.
+    template = fields.CharField(max_length=40, null=True)
+    locale = fields.CharField(max_length=5, null=True)
+    context = fields.JSONField(null=True)
+    subject = fields.CharField(max_length=300, null=True)
+    text_body = fields.TextField(null=True)
     html_body = fields.TextField(null=True)
     message_id = fields.CharField(max_length=200, unique=True)  # the Message-ID header, for de-duplication
     link = fields.CharField(max_length=500, null=True)  # the action link, shown on the embedded outbox page

@@ -1,6 +1,10 @@
-"""The e-mail outbox: rendering a message from its templates and writing it as a row in the
-caller's transaction, so an e-mail exists exactly when the change that caused it commits.
+"""The e-mail outbox: writing a message as a row in the caller's transaction, so an e-mail exists
+exactly when the change that caused it commits, and rendering it from its templates.
 
+A row keeps its template, language and context; the outbox job renders it when it sends it
+(`rendered_many`, a batch at a time), so a request that queues 1,000 invitations writes 1,000 small
+rows instead of rendering and storing 1,000 bodies. `enqueue` still renders one e-mail of each
+template it is given, so a missing variable fails the caller at once, not in an inbox.
 Delivery is the outbox job's business (`jobs/send_outbox.py`); the domain only enqueues.
 Templates live in `domain/mail/templates/<locale>/<template>.txt|.html`: the text template sets
 `subject` and renders the plain-text part, the HTML template (autoescaped) the HTML part.
@@ -11,6 +15,7 @@ from __future__ import annotations
 import re
 import uuid
 from dataclasses import dataclass
+from datetime import date, datetime
 from typing import Any, Hashable
 
 from jinja2 import Environment, PackageLoader, StrictUndefined, TemplateNotFound, UndefinedError, pass_context, select_autoescape
@@ -148,9 +153,9 @@ def new_message_id() -> str:
     return f"<{uuid.uuid4().hex}@{MESSAGE_ID_DOMAIN}>"
 
 
-def _row(*, kind: str, to: str, link: str | None, mail: RenderedMail) -> dict[str, Any]:
-    """The fields of a new outbox row for a rendered e-mail."""
-    return dict(kind=kind, to_email=to, subject=mail.subject[:300], text_body=mail.text, html_body=mail.html,
+def _row(*, kind: str, to: str, link: str | None, template: str, locale: str, context: dict[str, Any]) -> dict[str, Any]:
+    """The fields of a new outbox row; the e-mail is rendered when it is sent."""
+    return dict(kind=kind, to_email=to, template=template, locale=normalise_locale(locale), context=freeze(context),
                 message_id=new_message_id(), link=link, status=OutboxStatus.PENDING, next_attempt_at=now())
 
 
@@ -158,34 +163,98 @@ def _link(context: dict[str, Any], link: str | None) -> str | None:
     return link if link is not None else context.get("link")
 
 
+# Context values JSON has no type for, tagged so `thaw` gives the templates what they were given.
+_TAGS = {"__datetime__": datetime, "__date__": date}
+
+
+def freeze(value: Any) -> Any:
+    """A template context as JSON-ready values (datetimes and dates tagged)."""
+    if isinstance(value, datetime):
+        return {"__datetime__": value.isoformat()}
+    if isinstance(value, date):
+        return {"__date__": value.isoformat()}
+    if isinstance(value, dict):
+        return {k: freeze(v) for k, v in value.items()}
+    if isinstance(value, (list, tuple)):
+        return [freeze(v) for v in value]
+    if value is None or isinstance(value, (str, int, float, bool)):
+        return value
+    raise MailTemplateError(f"an e-mail context holds a {type(value).__name__}, which cannot wait in the outbox")
+
+
+def thaw(value: Any) -> Any:
+    if isinstance(value, dict):
+        if len(value) == 1 and (tag := next(iter(value))) in _TAGS:
+            return _TAGS[tag].fromisoformat(value[tag])
+        return {k: thaw(v) for k, v in value.items()}
+    if isinstance(value, list):
+        return [thaw(v) for v in value]
+    return value
+
+
 async def enqueue(*, kind: str, to: str, locale: str, template: str, context: dict[str, Any],
                   link: str | None = None) -> OutboxMessage:
-    """Render and store one e-mail for the outbox job to send.
+    """Store one e-mail for the outbox job to render and send.
 
     Call it inside the caller's `unit_of_work()`: the row commits or rolls back with the change it
     announces. `link` is the action link (also given to the template as `link`); it is kept on the
     row so the embedded outbox page can show it.
     """
     link = _link(context, link)
-    message = OutboxMessage(**_row(kind=kind, to=to, link=link, mail=render(template, locale, {**context, "link": link})))
+    context = {**context, "link": link}
+    render(template, locale, context)  # a template or context error fails here, not at sending time
+    message = OutboxMessage(**_row(kind=kind, to=to, link=link, template=template, locale=locale, context=context))
     await message.save()
     return message
 
 
 async def enqueue_many(messages: list[dict[str, Any]]) -> int:
     """`enqueue` for many e-mails in one INSERT; each item holds `enqueue`'s keyword arguments.
-    E-mails of the same template and language are rendered together (`render_many`)."""
-    groups: dict[tuple[str, str], list[int]] = {}
-    for i, m in enumerate(messages):
-        groups.setdefault((m["template"], normalise_locale(m["locale"])), []).append(i)
-    rows: list[dict[str, Any] | None] = [None] * len(messages)
-    for (template, locale), members in groups.items():
-        links = [_link(messages[i]["context"], messages[i].get("link")) for i in members]
-        mails = render_many(template, locale, [{**messages[i]["context"], "link": link} for i, link in zip(members, links)])
-        for i, link, mail in zip(members, links, mails):
-            rows[i] = _row(kind=messages[i]["kind"], to=messages[i]["to"], link=link, mail=mail)
-    await insert_rows(OutboxMessage, rows)  # type: ignore[arg-type]
+    One e-mail per template and language is rendered now, as a check."""
+    checked: set[tuple[str, str]] = set()
+    rows = []
+    for m in messages:
+        link = _link(m["context"], m.get("link"))
+        context = {**m["context"], "link": link}
+        if (m["template"], m["locale"]) not in checked:
+            render(m["template"], m["locale"], context)
+            checked.add((m["template"], m["locale"]))
+        rows.append(_row(kind=m["kind"], to=m["to"], link=link, template=m["template"], locale=m["locale"], context=context))
+    await insert_rows(OutboxMessage, rows)
     return len(rows)
+
+
+def rendered_many(rows: list[OutboxMessage]) -> list[RenderedMail | MailTemplateError]:
+    """Each row's e-mail (rows of the same template and language rendered together), or the error
+    that keeps it from being rendered. Rows stored already rendered come back as stored."""
+    out: list[RenderedMail | MailTemplateError | None] = [None] * len(rows)
+    groups: dict[tuple[str, str], list[int]] = {}
+    for i, row in enumerate(rows):
+        if row.template is None:
+            out[i] = RenderedMail(subject=row.subject or "", text=row.text_body or "", html=row.html_body or "")
+        else:
+            groups.setdefault((row.template, row.locale or "ro"), []).append(i)
+    for (template, locale), members in groups.items():
+        try:
+            mails: list = render_many(template, locale, [thaw(rows[i].context or {}) for i in members])
+        except MailTemplateError:  # render one by one, so only the broken rows fail
+            mails = []
+            for i in members:
+                try:
+                    mails.append(render(template, locale, thaw(rows[i].context or {})))
+                except MailTemplateError as exc:
+                    mails.append(exc)
+        for i, mail in zip(members, mails):
+            out[i] = mail
+    return out  # type: ignore[return-value]
+
+
+def rendered(row: OutboxMessage) -> RenderedMail:
+    """One row's e-mail (raises MailTemplateError when it cannot be rendered)."""
+    [mail] = rendered_many([row])
+    if isinstance(mail, MailTemplateError):
+        raise mail
+    return mail
 
 
 async def latest(limit: int = 50) -> list[OutboxMessage]:

@@ -28,18 +28,20 @@ MAX_MANUAL_CUIS = 200
 PROBE_CONCURRENCY = 8
 
 
-async def create_run(*, firm_id: int, started_by_id: int | None) -> tuple[DiscoveryRun, bool]:
-    """A new RUNNING run for the firm, or the one already running: (run, created)."""
+async def create_run(*, firm_id: int, started_by_id: int | None, state: dict | None = None,
+                     total: int = 0) -> tuple[DiscoveryRun, bool]:
+    """A new RUNNING run for the firm, or the one already running: (run, created). `state` lets a
+    run start past its collect phase (an imported list starts at probe, its candidates known)."""
     try:
         async with unit_of_work():
             run = await DiscoveryRun.create(firm_id=firm_id, started_by_id=started_by_id, running_key=str(firm_id),
-                                            heartbeat_at=now(), state={})
+                                            heartbeat_at=now(), state=state or {}, total=total)
             emit(company_channel(firm_id), "discovery", id=run.id)
         return run, True
     except IntegrityError:
         running = await DiscoveryRun.get_or_none(running_key=str(firm_id))
         if running is None:  # it ended between our insert and this read: try once more
-            return await create_run(firm_id=firm_id, started_by_id=started_by_id)
+            return await create_run(firm_id=firm_id, started_by_id=started_by_id, state=state, total=total)
         return running, False
 
 

@@ -29,6 +29,7 @@ from dataclasses import asdict, dataclass, field
 from datetime import timedelta
 from typing import Any, Awaitable
 
+from anaf.certificates import same_serial
 from anaf.efactura import RightsAnswer
 from anaf.errors import AnafError, AnafUnavailable
 from domain.companies.models import Company
@@ -40,7 +41,7 @@ from domain.kernel.errors import DomainError, ErrorCode
 from domain.kernel.events import company_channel, emit, unit_of_work
 from domain.notifications.models import NotificationKind
 from domain.notifications.service import Text, notify
-from domain.portfolio.models import DiscoveryRun, DiscoveryStatus, PortfolioEntry, RightsSource, SpvRightsUpload
+from domain.portfolio.models import DiscoveryRun, DiscoveryStatus, PortfolioContact, PortfolioEntry, RightsSource, SpvRightsUpload
 from domain.portfolio.service import FoundCompany, mark_rights_lost, upsert_entries
 
 log = logging.getLogger(__name__)
@@ -320,12 +321,17 @@ class Execution:
             live = {c for c in (own.rights_list or [firm.cui]) if is_company_cui(c)}
         integration = await EfacturaIntegration.get_or_none(company_id=firm.id)
         serial = integration.certificate_serial if integration else None
-        upload = await SpvRightsUpload.filter(company_id=firm.id, certificate_serial=serial).order_by("-id").first() if serial else None
+        # Serials are numbers: the authorization's may be written otherwise than the upload's.
+        same = [upload_id for upload_id, written in await SpvRightsUpload.filter(company_id=firm.id).order_by("-id")
+                .values_list("id", "certificate_serial") if same_serial(written, serial)] if serial else []
+        upload = await SpvRightsUpload.get(id=same[0]) if same else None
         spv = {c for c in (upload.cuis if upload else []) if is_company_cui(c)}
         known = {cui: set(sources) for cui, sources in await PortfolioEntry.filter(firm_id=firm.id).values_list("cui", "sources")}
+        # The accountant's imported list: its CUIs are candidates until ANAF confirms them.
+        imported = set(await PortfolioContact.filter(firm_id=firm.id).values_list("cui", flat=True))
 
         candidates: dict[str, set[str]] = {}
-        for cui in (*sorted(live), *sorted(spv), *sorted(known)):
+        for cui in (*sorted(live), *sorted(spv), *sorted(known), *sorted(imported - set(known))):
             if cui == firm.cui:
                 continue
             sources = candidates.setdefault(cui, set())
@@ -335,6 +341,8 @@ class Execution:
                 sources.add(RightsSource.SPV.value)
             if RightsSource.MANUAL.value in known.get(cui, ()):
                 sources.add(RightsSource.MANUAL.value)
+            if cui in imported:
+                sources.add(RightsSource.IMPORT.value)
         for cui, sources in candidates.items():
             if cui in live:
                 state.to_enrich[cui] = sorted(sources)

@@ -56,7 +56,7 @@ class PortfolioEntry(Model):
     class Meta:
         table = "portfolio_entries"
         unique_together = (("firm", "cui"),)
-        indexes = (("firm_id", "name"), ("firm_id", "status"))
+        indexes = (("firm_id", "name"), ("firm_id", "status"), ("invitation_id",))
 
 
 class DiscoveryRun(Model):
@@ -111,3 +111,24 @@ class SpvRightsUpload(Model):
     class Meta:
         table = "spv_rights_uploads"
         indexes = (("company_id", "id"),)
+
+
+# A client as the accountant's own list describes it (imported CSV/XLSX): the representative's name,
+# e-mail and phone, offered as the pre-filled values of that company's invitation. Kept per (firm,
+# CUI) from the moment of import, before ANAF has confirmed the rights; the portfolio entry appears
+# once it has.
+class PortfolioContact(Model):
+    id = fields.BigIntField(primary_key=True)
+    firm = fields.ForeignKeyField("models.Company", related_name=False, on_delete=fields.CASCADE)
+    cui = fields.CharField(max_length=10)
+    company_name = fields.CharField(max_length=300, null=True)  # as the file names it
+    representative_name = fields.CharField(max_length=200, null=True)
+    email = fields.CharField(max_length=254, null=True)
+    phone = fields.CharField(max_length=32, null=True)
+    row_number = fields.IntField(null=True)  # in the latest file that listed it
+    imported_by = fields.ForeignKeyField("models.User", related_name=False, null=True, on_delete=fields.SET_NULL)
+    imported_at = fields.DatetimeField()
+
+    class Meta:
+        table = "portfolio_contacts"
+        unique_together = (("firm", "cui"),)

@@ -19,7 +19,9 @@ from typing import Any
 
 from cryptography import x509
 
+from anaf.agent.modes import discover_command
 from anaf.agent.statement import StatementError, verify_statement
+from anaf.certificates import same_serial
 from domain.accounts.models import User
 from domain.companies.models import Company
 from domain.companies.service import MANAGER_ROLES, require_member
@@ -72,12 +74,12 @@ def code_hash(code: str) -> str:
     return hash_secret("".join(ch for ch in code.upper() if ch.isalnum()))
 
 
-def agent_command(server_url: str, code: str, *, spv_url: str | None = None) -> str:
-    command = f"portofoliu agent discover --server {server_url} --pairing-code {code}"
-    return command + (f" --spv-url {spv_url}" if spv_url else "")
+def agent_command(server_url: str, code: str, *, mode: str = "sandbox", spv_url: str | None = None) -> str:
+    """The agent's command line for this server's ANAF mode (which SPV, whose CAs it trusts)."""
+    return discover_command(server_url, code, mode=mode, spv_url=spv_url)
 
 
-async def create_agent_pairing(*, actor: User, company_id: int | str, server_url: str,
+async def create_agent_pairing(*, actor: User, company_id: int | str, server_url: str, mode: str = "sandbox",
                                spv_url: str | None = None) -> AgentPairingCode:
     """A one-time code (10 minutes) the token agent sends back with its statement; only its hash is kept."""
     membership = await require_member(actor, company_id, roles=MANAGER_ROLES)
@@ -86,7 +88,7 @@ async def create_agent_pairing(*, actor: User, company_id: int | str, server_url
     expires_at = now() + PAIRING_TTL
     await AgentPairing.create(company_id=membership.company_id, created_by_id=actor.id, code_hash=code_hash(code),
                               expires_at=expires_at)
-    return AgentPairingCode(code=code, expires_at=expires_at, command=agent_command(server_url, code, spv_url=spv_url))
+    return AgentPairingCode(code=code, expires_at=expires_at, command=agent_command(server_url, code, mode=mode, spv_url=spv_url))
 
 
 def _split_rights(cuis: Sequence[str], cnps: Sequence[str]) -> tuple[list[str], list[str]]:
@@ -133,7 +135,7 @@ async def accept_statement(payload: Any, *, trusted_cas: Sequence[x509.Certifica
     integration = await EfacturaIntegration.get_or_none(company_id=pairing.company_id)
     if integration is None or integration.status != EfacturaStatus.ACTIVE or not integration.certificate_serial:
         raise StatementRejected("EFACTURA_NOT_AUTHORIZED", "Authorize RO e-Factura for the firm before running the agent.")
-    if integration.certificate_serial.upper() != verified.certificate_serial:
+    if not same_serial(integration.certificate_serial, verified.certificate.serial_number):
         raise StatementRejected(
             "SERIAL_MISMATCH",
             f"The list was signed with certificate {verified.certificate_serial}, but the firm's e-Factura "

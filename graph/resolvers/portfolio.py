@@ -5,10 +5,13 @@ from __future__ import annotations
 from typing import AsyncGenerator
 
 import strawberry
+from strawberry.file_uploads import Upload
 
 from domain.companies.service import require_member
-from domain.portfolio import discovery, spv_rights
+from domain.kernel.errors import DomainError, ErrorCode
+from domain.portfolio import discovery, importer, spv_rights
 from domain.portfolio import service as portfolio
+from domain.portfolio.imports import FILE, MAX_FILE_BYTES, file_too_large
 from domain.portfolio.models import PortfolioStatus as DomainPortfolioStatus
 from graph import streams
 from graph.context import Info
@@ -18,11 +21,29 @@ from graph.schema.portfolio import (
     AgentPairingPayload,
     DiscoveryPayload,
     DiscoveryRun,
+    ImportedColumn,
+    ImportPayload,
     PortfolioConnection,
     PortfolioEntry,
     PortfolioStatus,
     PortfolioSummary,
 )
+
+
+async def read_upload(file: object) -> bytes:
+    """The uploaded file's bytes, at most one byte past the import limit (so an oversize file is
+    refused without reading all of it)."""
+    read = getattr(file, "read", None)
+    if read is None:
+        raise DomainError(ErrorCode.INVALID_INPUT, "Send the file as a multipart upload (the GraphQL multipart request spec).",
+                          "Trimiteți fișierul ca încărcare multipart (specificația GraphQL multipart request).", field=[FILE])
+    try:
+        content = await read(MAX_FILE_BYTES + 1)
+    finally:
+        await file.close()  # a large upload is spooled to a temporary file: gone now
+    if len(content) > MAX_FILE_BYTES:
+        raise file_too_large(getattr(file, "size", None) or len(content))
+    return content
 
 
 @strawberry.type
@@ -65,12 +86,25 @@ class Mutation:
         return DiscoveryPayload(entries=[PortfolioEntry.of(e) for e in result.entries],
                                 errors=[user_error(e, info.context.lang) for e in result.errors])
 
+    @strawberry.mutation(description="Import the firm's client list (CSV or XLSX, up to 5,000 rows, as a GraphQL multipart "
+                                     "upload): the contacts are kept for the invitations and each CUI is verified at ANAF.")
+    @returns_payload(ImportPayload)
+    async def import_portfolio_candidates(self, info: Info, company_id: strawberry.ID, file: Upload) -> ImportPayload:
+        content = await read_upload(file)
+        result = await importer.import_client_list(actor=info.context.require_viewer(), company_id=company_id,
+                                                   content=content, runner=info.context.services.discovery)
+        return ImportPayload(entries=[PortfolioEntry.of(e) for e in result.entries],
+                             errors=[user_error(e, info.context.lang) for e in result.errors],
+                             run=DiscoveryRun.of(result.run) if result.run else None, rows_read=result.rows_read,
+                             imported=result.imported, verifying=result.verifying,
+                             columns=[ImportedColumn(field=f, header=h) for f, h in result.columns.items()])
+
     @strawberry.mutation(description="A one-time code (10 minutes) for `portofoliu agent discover`, and the command line to run.")
     @returns_payload(AgentPairingPayload)
     async def create_agent_pairing(self, info: Info, company_id: strawberry.ID) -> AgentPairingPayload:
         settings = info.context.settings
         pairing = await spv_rights.create_agent_pairing(actor=info.context.require_viewer(), company_id=company_id,
-                                                        server_url=settings.app_url,
+                                                        server_url=settings.app_url, mode=settings.anaf_mode,
                                                         spv_url=settings.anaf_spv_url)
         return AgentPairingPayload(pairing=AgentPairing.of(pairing))
 

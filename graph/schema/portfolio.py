@@ -5,9 +5,12 @@ from __future__ import annotations
 from datetime import datetime
 
 import strawberry
+from strawberry.dataloader import DataLoader
 
+from domain.portfolio import importer
 from domain.portfolio.models import DiscoveryRun as DiscoveryRunModel
 from domain.portfolio.models import DiscoveryStatus as DiscoveryStatusEnum
+from domain.portfolio.models import PortfolioContact as PortfolioContactModel
 from domain.portfolio.models import PortfolioEntry as PortfolioEntryModel
 from domain.portfolio.models import PortfolioStatus as DomainPortfolioStatus
 from domain.portfolio.models import RightsSource as DomainRightsSource
@@ -43,6 +46,32 @@ class DiscoveryRun:
                             finished_at=row.finished_at, error=row.error)
 
 
+@strawberry.type(description="A client's contact as the firm's imported list gives it (e-mail and phone already "
+                              "normalised), to pre-fill its invitation.")
+class Contact:
+    representative_name: str | None
+    email: str | None
+    phone: str | None
+
+    @staticmethod
+    def of(row: PortfolioContactModel) -> "Contact | None":
+        if not (row.representative_name or row.email or row.phone):
+            return None
+        return Contact(representative_name=row.representative_name, email=row.email, phone=row.phone)
+
+
+def contact_loader(context) -> DataLoader[tuple[int, str], Contact | None]:
+    """Per operation: the imported contacts of every entry shown, in one statement per firm."""
+    loader = context.loaders.get("portfolio_contacts")
+    if loader is None:
+        async def load(keys: list[tuple[int, str]]) -> list[Contact | None]:
+            found = await importer.contacts_for(keys)
+            return [Contact.of(found[key]) if key in found else None for key in keys]
+
+        loader = context.loaders["portfolio_contacts"] = DataLoader(load_fn=load)
+    return loader
+
+
 @strawberry.type
 class PortfolioEntry:
     id: strawberry.ID
@@ -60,6 +89,14 @@ class PortfolioEntry:
     is_new: bool = strawberry.field(description="Found by the latest discovery run.")
     client_company: Company | None
     invitation: Invitation | None = strawberry.field(description="The latest invitation sent to this company, if any.")
+    firm_id: strawberry.Private[int | None] = None
+
+    @strawberry.field(description="The representative, e-mail and phone from the firm's imported client list, "
+                                  "to pre-fill this company's invitation; null when no list named them.")
+    async def suggested_contact(self, info: strawberry.Info) -> Contact | None:
+        if self.firm_id is None:
+            return None
+        return await contact_loader(info.context).load((self.firm_id, self.cui))
 
     @staticmethod
     def of(entry: PortfolioEntryModel) -> "PortfolioEntry":
@@ -75,6 +112,7 @@ class PortfolioEntry:
             rights_verified_at=entry.rights_verified_at, rights_lost_at=entry.rights_lost_at, is_new=entry.is_new,
             client_company=Company.of(client) if client is not None else None,
             invitation=Invitation.of(invitation) if invitation is not None else None,
+            firm_id=entry.firm_id,
         )
 
 
@@ -141,3 +179,28 @@ class AgentPairing:
 class AgentPairingPayload:
     pairing: AgentPairing | None = None
     errors: list[UserError] = strawberry.field(default_factory=list)
+
+
+@strawberry.type(description="A column of the imported file the import recognised.")
+class ImportedColumn:
+    field: str = strawberry.field(description="cui, name, representativeName, email or phone: the column's name in error paths.")
+    header: str = strawberry.field(description="The header as the file writes it, e.g. “Cod fiscal (CUI)”.")
+
+
+@strawberry.type
+class ImportPayload:
+    entries: list[PortfolioEntry] = strawberry.field(
+        default_factory=list, description="Imported companies already in the portfolio (now also with the source IMPORT).")
+    errors: list[UserError] = strawberry.field(
+        default_factory=list,
+        description='Problems at ["file", "<row>", "<column>"] (Excel row numbers; column is cui, name, '
+                    'representativeName, email or phone). A row with a problem at `cui` was skipped; a problem in '
+                    'another column only drops that value. ["file"] alone: the file as a whole.')
+    run: DiscoveryRun | None = strawberry.field(
+        default=None, description="The run verifying the other imported CUIs at ANAF; progress by `discoveryProgress`.")
+    rows_read: int = strawberry.field(default=0, description="Client rows in the file (empty rows not counted).")
+    imported: int = strawberry.field(default=0, description="Distinct valid CUIs kept, with their contacts.")
+    verifying: int = strawberry.field(default=0, description="Of those, the ones not yet in the portfolio, being verified at ANAF.")
+    columns: list[ImportedColumn] = strawberry.field(
+        default_factory=list, description="The columns read, so the accountant sees which header was taken for what; "
+                                          "a column not listed was not recognised and not imported.")

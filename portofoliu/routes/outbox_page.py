@@ -22,7 +22,8 @@ async def outbox_page(request: Request) -> HTMLResponse:
         limit = max(1, min(MAX_LIMIT, int(request.query_params.get("limit", "50"))))
     except ValueError:
         limit = 50
-    messages = await outbox.latest(limit)
+    rows = await outbox.latest(limit)
+    messages = list(zip(rows, outbox.rendered_many(rows)))
     html = _env.get_template("outbox_page.html").render(messages=messages, limit=limit)
     # The page holds live invitation links: never cache it, never index it.
     return HTMLResponse(html, headers={"Cache-Control": "no-store", "X-Robots-Tag": "noindex"})

@@ -10,6 +10,7 @@ pytestmark = pytest.mark.postgres
 async def test_bench_runs_with_small_sizes():
     from bench.send_invitations import report, run
 
-    out = await run(TEST_DATABASE_URL, rows=20, small=2)
-    assert out["figures"][2][0] == out["figures"][20][0]
+    out = await run(TEST_DATABASE_URL, rows=20, rounds=2, small=2)
+    assert out["statements"][2] == out["statements"][20]
+    assert len(out["times"]) == len(out["executemany"]) == 2
     assert "constant" in report(out)

@@ -67,6 +67,7 @@ async def test_sign_up_from_the_link_then_accept(service, db):
 
 async def test_decline(service, db):
     from domain.mail.models import OutboxMessage
+    from domain.mail.outbox import rendered
 
     firm = await ready_firm(service)
     sent, token = await invite(service, firm)
@@ -77,7 +78,7 @@ async def test_decline(service, db):
     assert answer["invitation"]["status"] == "DECLINED"
     assert (await service.client(firm.token).execute(COMPANIES, rel="CLIENT"))["companies"] == []
     mail = await OutboxMessage.get(kind="client_declined")
-    assert mail.to_email == firm.user["email"] and "Dan Client" in mail.text_body
+    assert mail.to_email == firm.user["email"] and "Dan Client" in rendered(mail).text
 
 
 async def test_sign_up_bad_inputs(service, db):

@@ -11,6 +11,7 @@ from tests.support.invitations import LIST, RESEND, REVOKE, add_to_portfolio, li
 async def test_send_valid_rows_and_report_every_bad_one(service, db):
     from domain.invitations.models import Invitation, InvitationEvent
     from domain.mail.models import OutboxMessage
+    from domain.mail.outbox import rendered
     from domain.portfolio.models import PortfolioEntry
 
     firm = await ready_firm(service, count=6)
@@ -45,7 +46,7 @@ async def test_send_valid_rows_and_report_every_bad_one(service, db):
     assert await InvitationEvent.filter(action="SENT").count() == 2
     mails = await OutboxMessage.filter(kind="invitation").order_by("id")
     assert [m.to_email for m in mails] == [sent[0]["email"], "ana.pop@example.ro"]
-    assert "Bună ziua!" in mails[1].text_body
+    assert "Bună ziua!" in rendered(mails[1]).text
     assert {e.cui: e.status for e in await PortfolioEntry.filter(firm_id=int(firm.id))} == {
         c[0]: "INVITED", c[1]: "DISCOVERED", c[2]: "DISCOVERED", c[3]: "DISCOVERED", c[4]: "INVITED", c[5]: "DISCOVERED"}
     # The link carries 256 random bits; only its hash is stored.

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 
 import pytest
 
+from tests.support.front_end import require_curl
 from tests.support.requirements import service_missing
 
 from anaf.agent.token import SOFTHSM_MODULE, CertificateInfo
@@ -75,6 +76,8 @@ def softhsm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SoftHsm]:
 
 @pytest.fixture
 async def spv_server() -> AsyncIterator[SpvServer]:
+    # Its users run the agent, whose SPV transport is pycurl with OpenSSL's PKCS#11 engine.
+    require_curl()
     server = await start_spv_server("127.0.0.1", 0)
     yield server
     server.close()

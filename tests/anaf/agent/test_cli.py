@@ -12,7 +12,10 @@ from starlette.requests import Request
 from starlette.responses import JSONResponse
 from starlette.routing import Route
 
+from pkcs11 import TokenFlag
+
 from anaf.agent.cli import agent, issue_certificate_command
+from anaf.agent.token import list_certificates, pin_tries_note
 from anaf.agent.statement import StatementError, verify_statement
 from anaf.sandbox.ca import load_ca
 from tests.support.servers import serve
@@ -51,10 +54,11 @@ class StatementInbox:
         return Starlette(routes=[Route("/agent/statements", self.endpoint, methods=["POST"])])
 
 
-async def _discover(softhsm, spv_server, server_url, label, pin_lines, *, pairing_code=PAIRING_CODE):
+async def _discover(softhsm, spv_server, server_url, label, pin_lines, *, pairing_code=PAIRING_CODE, pin_stdin=True):
     arguments = [
         "discover", "--server", server_url, "--pairing-code", pairing_code, "--module", softhsm.module,
-        "--token-label", label, "--spv-url", spv_server.base_url, "--pin-stdin",
+        *(["--token-label", label] if label else []), "--anaf", "sandbox", "--spv-url", spv_server.base_url,
+        *(["--pin-stdin"] if pin_stdin else []),
     ]
     return await asyncio.to_thread(CliRunner().invoke, agent, arguments, input=pin_lines)
 
@@ -75,7 +79,8 @@ async def test_discover_uploads_a_statement_the_server_verifies(softhsm, spv_ser
         result = await _discover(softhsm, spv_server, server_url, "persons", "1234\n")
     assert result.exit_code == 0, result.output
     assert "ANAF lists 10 companies and 3 persons." in result.output
-    assert result.output.strip().endswith("Done: Portofoliu accepted 10 companies and 3 persons.")
+    assert result.output.strip().splitlines()[-1] == (
+        f"Done: {server_url} accepted the list ANAF gives for {holder.name}'s certificate, 10 companies and 3 persons.")
     [verified] = inbox.verified
     assert verified.certificate_serial == holder.serial
     assert verified.statement.cuis == holder.cuis and verified.statement.cnps == holder.cnps
@@ -97,8 +102,32 @@ async def test_wrong_pin_is_reported_once_and_nothing_is_sent(softhsm, spv_serve
         result = await _discover(softhsm, spv_server, server_url, "small", "9999\n1234\n")
     assert result.exit_code == 1
     assert result.output.count("Wrong PIN") == 1
+    # SoftHSM2 raises CKF_USER_PIN_COUNT_LOW after a wrong PIN; the agent passes that on.
+    assert "The token says wrong PINs were entered since its last right one" in result.output
     assert inbox.received == []
 
+
+def test_the_tries_note_follows_the_tokens_flags():
+    assert "ONE try is left" in pin_tries_note(TokenFlag.USER_PIN_FINAL_TRY | TokenFlag.USER_PIN_COUNT_LOW)
+    assert "few tries are left" in pin_tries_note(TokenFlag.USER_PIN_COUNT_LOW)
+    assert "does not say" in pin_tries_note(TokenFlag.TOKEN_INITIALIZED)
+
+
+async def test_without_a_label_the_agent_lists_the_tokens_and_uses_the_chosen_one(softhsm, spv_server):
+    inbox = StatementInbox()
+    tokens = list(dict.fromkeys(c.token_label for c in list_certificates(softhsm.module)))
+    choice = tokens.index("persons") + 1
+    async with serve(inbox.app()) as server_url:
+        # The PIN is asked at the prompt, without echo.
+        result = await _discover(softhsm, spv_server, server_url, None, f"{choice}\n1234\n", pin_stdin=False)
+    assert result.exit_code == 0, result.output
+    holder = softhsm.tokens["persons"].holder
+    assert "Tokens with a certificate:" in result.output
+    assert f"  {choice}. persons: {holder.name}, serial {holder.serial}" in result.output
+    assert f"Which token (1-{len(tokens)}): {choice}\n" in result.output
+    assert "Token PIN: \n" in result.output and "Token PIN: 1234" not in result.output
+    [verified] = inbox.verified
+    assert verified.certificate_serial == holder.serial
 
 def test_issue_certificate_command_puts_a_holder_certificate_on_a_token(softhsm):
     result = CliRunner().invoke(

@@ -9,7 +9,7 @@ import pytest
 from domain.kernel.events import unit_of_work
 from domain.mail.format import format_date, format_datetime, format_days, normalise_locale
 from domain.mail.models import OutboxMessage, OutboxStatus
-from domain.mail.outbox import TEMPLATES, MailTemplateError, enqueue, render
+from domain.mail.outbox import TEMPLATES, MailTemplateError, enqueue, enqueue_many, freeze, render, rendered, rendered_many, thaw
 
 EXPIRES = datetime(2026, 12, 12, 10, 0, tzinfo=timezone.utc)
 LINK = "http://app.test/invite/tok-123"
@@ -109,7 +109,10 @@ async def test_enqueue_writes_a_pending_row_with_a_unique_message_id(db):
     rows = await OutboxMessage.all().order_by("id")
     assert [r.id for r in rows] == [first.id, second.id]
     assert rows[0].status == OutboxStatus.PENDING and rows[0].next_attempt_at is not None
-    assert rows[0].link == LINK and "Țărănești" in rows[0].text_body and rows[0].html_body.startswith("<!DOCTYPE html>")
+    mail = rendered(rows[0])  # rendered from the stored template, language and context
+    assert rows[0].link == LINK and "Țărănești" in mail.text and mail.html.startswith("<!DOCTYPE html>")
+    assert mail == render("invitation", "ro", {**SAMPLE, "link": LINK})
+    assert rendered(rows[1]).subject == "Contabilitate Științifică SRL invites you to work together on Portofoliu"
     assert rows[0].message_id != rows[1].message_id
     assert rows[0].message_id.startswith("<") and rows[0].message_id.endswith(">")
 
@@ -124,3 +127,25 @@ async def test_enqueue_in_a_rolled_back_transaction_writes_nothing(db):
             assert await OutboxMessage.all().count() == 1  # visible inside the transaction
             raise Boom
     assert await OutboxMessage.all().count() == 0
+
+
+async def test_a_template_error_fails_the_caller_at_enqueue_not_in_an_inbox(db):
+    with pytest.raises(MailTemplateError):
+        async with unit_of_work():
+            await enqueue(kind="invitation", to="client@example.ro", locale="ro", template="invitation",
+                          context={k: v for k, v in SAMPLE.items() if k != "company_name"}, link=LINK)
+    assert await OutboxMessage.all().count() == 0
+
+
+async def test_rows_of_a_batch_render_as_each_would_alone_and_older_rendered_rows_as_stored(db):
+    contexts = [{**SAMPLE, "company_name": f"Firma <{n}> & Fiii SRL", "representative_name": f"Ana {n}"} for n in range(5)]
+    async with unit_of_work():
+        await enqueue_many([dict(kind="invitation", to=f"c{n}@example.ro", locale="ro", template="invitation", context=c, link=LINK)
+                            for n, c in enumerate(contexts)])
+        await OutboxMessage.create(kind="legacy", to_email="old@example.ro", subject="Old", text_body="Stored text", html_body=None,
+                                   message_id="<legacy@portofoliu.mail>")
+    rows = await OutboxMessage.all().order_by("id")
+    mails = rendered_many(rows)
+    assert mails[:5] == [render("invitation", "ro", {**c, "link": LINK}) for c in contexts]
+    assert (mails[5].subject, mails[5].text) == ("Old", "Stored text")
+    assert freeze(SAMPLE) != SAMPLE and thaw(freeze(SAMPLE)) == SAMPLE  # dates survive the JSON column
