@@ -20,7 +20,7 @@ from domain.kernel import events
 from graph.schema import build_schema, schema
 from portofoliu.db import apply_migrations, pending_migrations, tortoise_config
 from portofoliu.edge import RequestLimits, SecurityHeaders, content_security_policy
-from portofoliu.graphql_app import MAX_MULTIPART_BYTES, PREFLIGHT_HEADERS, PortofoliuGraphQL
+from portofoliu.graphql_app import PREFLIGHT_HEADERS, PortofoliuGraphQL
 from portofoliu.metrics import HttpMetrics, metrics
 from portofoliu.pubsub import create_broadcast
 from portofoliu.routes import oauth_callback
@@ -158,7 +158,7 @@ def create_app(settings: Settings, *, self_url: str, migrate: bool | None = None
         Middleware(HttpMetrics),
         Middleware(SecurityHeaders, csp=content_security_policy(settings.app_url), hsts=settings.production,
                    graphiql_path="/graphql" if settings.graphiql_enabled else None),
-        Middleware(RequestLimits, max_body_bytes=settings.max_request_bytes, max_upload_bytes=MAX_MULTIPART_BYTES),
+        Middleware(RequestLimits, max_body_bytes=settings.max_request_bytes),
     ]
     if settings.allowed_origins:
         middleware.append(Middleware(CORSMiddleware, allow_origins=list(settings.allowed_origins),

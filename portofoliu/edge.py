@@ -37,6 +37,15 @@ def json_depth(body: bytes) -> int:
     return deepest
 
 
+# File uploads (multipart/form-data) to the API may be larger than other bodies: the API requires
+# their Content-Length and checks it against its own limit before reading, so they pass unbuffered.
+UPLOAD_PATHS = ("/graphql",)
+
+
+def path_takes_uploads(scope) -> bool:
+    return scope["path"] in UPLOAD_PATHS
+
+
 def _is_json(headers: Headers) -> bool:
     media = headers.get("content-type", "").split(";")[0].strip().lower()
     return media == "application/json" or media.endswith("+json")
@@ -46,8 +55,7 @@ async def refuse(send, status: int, code: str, en: str, ro: str, lang: str) -> N
     """An answer in the API's error shape, for a request refused before it reached the application."""
     body = json.dumps({"errors": [{"message": ro if lang == "ro" else en, "extensions": {"code": code}}]}).encode()
     await send({"type": "http.response.start", "status": status,
-                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
-                            (b"connection", b"close")]})
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode())]})
     await send({"type": "http.response.body", "body": body})
 
 
@@ -55,13 +63,9 @@ class RequestLimits:
     """Refuses a request body over `max_body_bytes` (413, before reading it when Content-Length says
     so) and a JSON body nested deeper than `max_json_depth` (400); passes the rest on unchanged."""
 
-    def __init__(self, app, *, max_body_bytes: int, max_upload_bytes: int | None = None,
-                 max_json_depth: int = MAX_JSON_DEPTH) -> None:
+    def __init__(self, app, *, max_body_bytes: int, max_json_depth: int = MAX_JSON_DEPTH) -> None:
         self.app = app
         self.max_body_bytes = max_body_bytes
-        # File uploads (multipart/form-data) may be larger; the API itself requires their
-        # Content-Length and checks it before reading, so they pass through unbuffered.
-        self.max_upload_bytes = max(max_upload_bytes or 0, max_body_bytes)
         self.max_json_depth = max_json_depth
 
     async def __call__(self, scope, receive, send) -> None:
@@ -76,11 +80,11 @@ class RequestLimits:
         limit = self.max_body_bytes
         declared = headers.get("content-length")
         upload = headers.get("content-type", "").split(";")[0].strip().lower() == "multipart/form-data"
-        if upload and declared is not None and declared.isascii() and declared.isdigit() and int(declared) <= self.max_upload_bytes:
-            await self.app(scope, receive, send)
+        if upload and path_takes_uploads(scope) and declared is not None and declared.isascii() and declared.isdigit():
+            await self.app(scope, receive, send)  # the API refuses one over its limit before reading it
             return
         if declared is not None and (not declared.isascii() or not declared.isdigit() or int(declared) > limit):
-            await self._too_large(send, lang, self.max_upload_bytes if upload else limit)
+            await self._too_large(send, lang, limit)
             return
         chunks, size = [], 0
         while True:
