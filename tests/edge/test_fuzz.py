@@ -20,7 +20,8 @@ import graphql
 import httpx
 import pytest
 from hypothesis import HealthCheck, Phase, given, settings
-from hypothesis_graphql import Mode
+from hypothesis import strategies as st
+from hypothesis_graphql import Mode, nodes
 from hypothesis_graphql import strategies as gql
 
 from tests.support.factories import api_company, api_user, holder
@@ -33,6 +34,9 @@ CONCURRENCY = 8
 NOT_FUZZED = {"signOut"}
 # Each of these hashes a password (argon2id: slow by design), so they get a few documents each.
 PASSWORD_HASHING = {"signIn": 4, "signUp": 4, "acceptInvitationSignUp": 4}
+# A file travels as a multipart part, never inside the JSON document: here it is whatever text a
+# client might write in its place.
+CUSTOM_SCALARS = {"Upload": st.text(max_size=50).map(nodes.String), "DateTime": st.datetimes().map(nodes.String)}
 SDL_PATH = Path(__file__).resolve().parents[2] / "schema.graphql"
 
 
@@ -58,13 +62,13 @@ def documents_for(root: str, count: int) -> list[str]:
     """`count` documents for one root field of the Query or Mutation type (`""`: any of them)."""
     schema = fuzzed_schema()
     if not root:
-        return generate(gql.from_schema(schema, fields=[n for n in cheap_roots(schema)]), count)
+        return generate(gql.from_schema(schema, fields=cheap_roots(schema), custom_scalars=CUSTOM_SCALARS), count)
     kind = gql.queries if root in schema.query_type.fields else gql.mutations
     field = schema.query_type.fields.get(root) or schema.mutation_type.fields[root]
     negative = max(1, count // NEGATIVE_SHARE) if field.args else 0  # no arguments: nothing to break
-    out = generate(kind(schema, fields=[root]), count - negative)
+    out = generate(kind(schema, fields=[root], custom_scalars=CUSTOM_SCALARS), count - negative)
     if negative:
-        out += generate(kind(schema, fields=[root], mode=Mode.NEGATIVE), negative)
+        out += generate(kind(schema, fields=[root], custom_scalars=CUSTOM_SCALARS, mode=Mode.NEGATIVE), negative)
     return out
 
 
