@@ -81,7 +81,9 @@ class RequestLimits:
         declared = headers.get("content-length")
         upload = headers.get("content-type", "").split(";")[0].strip().lower() == "multipart/form-data"
         if upload and path_takes_uploads(scope) and declared is not None and declared.isascii() and declared.isdigit():
-            await self.app(scope, receive, send)  # the API refuses one over its limit before reading it
+            # The API refuses one over its limit before reading it; the JSON parts inside are not
+            # scanned here, so a parser's RecursionError is still a 400, not a 500.
+            await self._guarded(scope, receive, send, lang)
             return
         if declared is not None and (not declared.isascii() or not declared.isdigit() or int(declared) > limit):
             await self._too_large(send, lang, limit)
@@ -102,9 +104,7 @@ class RequestLimits:
                 break
         body = b"".join(chunks)
         if _is_json(headers) and json_depth(body) > self.max_json_depth:
-            await refuse(send, 400, "JSON_TOO_DEEP",
-                         f"The JSON body nests deeper than {self.max_json_depth} levels.",
-                         f"Corpul JSON are mai mult de {self.max_json_depth} de niveluri imbricate.", lang)
+            await self._too_deep(send, lang)
             return
         replayed = False
 
@@ -116,6 +116,25 @@ class RequestLimits:
             return await receive()
 
         await self.app(scope, replay, send)
+
+    async def _guarded(self, scope, receive, send, lang: str) -> None:
+        started = False
+
+        async def noting_start(message) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, noting_start)
+        except RecursionError:
+            if started:
+                raise
+            await self._too_deep(send, lang)
+
+    async def _too_deep(self, send, lang: str) -> None:
+        await refuse(send, 400, "JSON_TOO_DEEP", f"The JSON body nests deeper than {self.max_json_depth} levels.",
+                     f"Corpul JSON are mai mult de {self.max_json_depth} de niveluri imbricate.", lang)
 
     def _checked_messages(self, receive):
         """WebSocket messages get the same limits: one over them reaches the application as a message

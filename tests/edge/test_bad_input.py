@@ -197,3 +197,11 @@ async def test_a_websocket_message_nested_too_deeply_closes_the_socket_with_4400
     closed = await ws.wait_closed()
     assert closed.code == 4400 and "nested deeper" in closed.reason
     assert not [r for r in caplog.records if r.levelno >= logging.ERROR]
+
+
+async def test_an_upload_whose_operations_nest_1000_deep_is_a_400(service):
+    operations = '{"query": "{ me { id } }", "variables": {"x": ' + "[" * 1000 + "]" * 1000 + "}}"
+    async with httpx.AsyncClient() as http:
+        response = await http.post(service.graphql_url, files={"operations": (None, operations), "map": (None, "{}")},
+                                   headers={"graphql-preflight": "1"})
+
