@@ -35,7 +35,7 @@ MAX_LIST_ITEMS = 2000  # above every list rule of the domain (1,000 invitations)
 
 
 def parse_id(raw: Any) -> int | None:
-    """The row id `raw` names, or None when it cannot name a row (ASCII digits only, 64-bit)."""
+    """The row id `raw` names, or None when it cannot (ASCII digits only, at most 64-bit)."""
     if isinstance(raw, bool):
         return None
     if isinstance(raw, int):
@@ -46,7 +46,7 @@ def parse_id(raw: Any) -> int | None:
         value = int(raw)
     else:
         return None
-    return value if 0 < value <= MAX_ID else None
+    return value if 0 <= value <= MAX_ID else None  # 0 names no row, but is "from the start" as a cursor
 
 
 def check_id(raw: Any) -> None:

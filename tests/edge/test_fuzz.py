@@ -102,7 +102,11 @@ async def test_fuzzed_operations_never_answer_an_internal_error(service, db):
         async def send(document: str, headers: dict[str, str]) -> None:
             nonlocal sent
             async with gate:
-                response = await http.post(service.graphql_url, json={"query": document}, headers=headers)
+                try:
+                    response = await http.post(service.graphql_url, json={"query": document}, headers=headers)
+                except (httpx.ReadError, httpx.RemoteProtocolError):
+                    # A kept-alive connection the server closed while idle (waiting for a batch): once more.
+                    response = await http.post(service.graphql_url, json={"query": document}, headers=headers)
             sent += 1
             if response.status_code >= 500 or "INTERNAL_SERVER_ERROR" in response.text:
                 failures.append((document, response.status_code, response.text[:500]))
