@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import sys
 from dataclasses import replace
 
 import click
 
+from portofoliu.logs import configure_logging
 from portofoliu.settings import SettingsError, load_settings
 
 
@@ -19,10 +19,6 @@ def _settings():
     except SettingsError as exc:
         click.echo(f"configuration error: {exc}", err=True)
         sys.exit(2)
-
-
-def _logging(level: str) -> None:
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 def with_served_app_url(settings, *, host: str, port: int, env=None):
@@ -50,7 +46,7 @@ def serve(host: str, port: int, log_level: str) -> None:
     from portofoliu.app import create_app
 
     settings = _settings()
-    _logging(log_level)
+    configure_logging(log_level, settings.log_format)
     local = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host
     settings = with_served_app_url(settings, host=local, port=port)
     app = create_app(settings, self_url=f"http://{local}:{port}")
@@ -61,7 +57,9 @@ def serve(host: str, port: int, log_level: str) -> None:
 
     # Server pings every 20 s find dead peers; on shutdown sockets are closed with 1001 and a reason.
     config = uvicorn.Config(app, host=host, port=port, log_level=log_level, ws_ping_interval=20, ws_ping_timeout=20,
-                            timeout_graceful_shutdown=10)
+                            timeout_graceful_shutdown=10,
+                            log_config=None,  # every logger goes through configure_logging's clipped handler
+                            ws_max_size=settings.max_request_bytes)
     Server(config).run()
 
 

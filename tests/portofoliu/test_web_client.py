@@ -51,7 +51,9 @@ async def test_app_paths_get_the_client_and_api_paths_keep_their_answers(setting
         assert answer.json() == {"data": {"me": None}}
         assert (await http.get("/anaf/oauth/callback", params={"error": "access_denied"})).status_code == 303
         assert (await http.get("/_sandbox/anaf/fixtures")).status_code == 200
-        for path in ("/metrics", "/graphql/extra", "/anaf/unknown", "/_outbox/x", "/favicon.ico", "/assets/gone.js", "/../pyproject.toml"):
+        metrics = await http.get("/metrics")
+        assert metrics.status_code == 200 and "portofoliu_http_requests_total" in metrics.text  # the API's, not the client
+        for path in ("/graphql/extra", "/anaf/unknown", "/_outbox/x", "/favicon.ico", "/assets/gone.js", "/../pyproject.toml"):
             assert (await http.get(path)).status_code == 404, path
         assert (await http.post("/invite/abc")).status_code in (404, 405)
 
