@@ -6,10 +6,13 @@ import { useI18n } from "../i18n";
 import type { DiscoveryRun, PortfolioStatus } from "../gql/graphql";
 import {
   AddCompaniesMutation,
+  CompanyClaimantsQuery,
   DiscoverySubscription,
   InvitationUpdatedSubscription,
   PortfolioQuery,
   PortfolioSummaryQuery,
+  RemoveClaimantMutation,
+  SetMembersMayInviteMutation,
   StartDiscoveryMutation,
 } from "../operations";
 import { Alert, ErrorList, Field, PageTitle, type UserErrorLike } from "../ui";
@@ -29,7 +32,11 @@ export function CompaniesPage() {
       <PageTitle>{t("navCompanies")}</PageTitle>
       <section aria-labelledby="own-title">
         <h2 id="own-title">{t("ownCompanies")}</h2>
-        <CompanyList edges={own} />
+        <ul className="company-list own-companies" data-testid="own-companies">
+          {own.map((e) => (
+            <OwnCompany key={e.company.id} edge={e} />
+          ))}
+        </ul>
       </section>
       <section aria-labelledby="collab-title">
         <h2 id="collab-title">{t("collaborating")}</h2>
@@ -52,6 +59,129 @@ function CompanyList({ edges }: { edges: CompanyEdge[] }) {
         </li>
       ))}
     </ul>
+  );
+}
+
+const VERIFIED = ["VERIFIED_BY_EFACTURA", "VERIFIED_BY_INVITATION"];
+
+/** One of the viewer's own companies: how their ownership is proven, and (verified) its administration. */
+function OwnCompany({ edge }: { edge: CompanyEdge }) {
+  const { t } = useI18n();
+  const { company } = edge;
+  const verified = VERIFIED.includes(company.verification);
+  const headingId = `company-${company.id}-name`;
+  return (
+    <li data-company={company.id} data-cui={company.cui}>
+      <div className="company-head">
+        <strong id={headingId}>{company.name}</strong> <span className="muted">CUI {company.cui}</span> <span className="pill">{t("rel_OWN")}</span>{" "}
+        <span className={`pill pill-${verified ? "VERIFIED" : "UNVERIFIED"}`} data-testid="verification" title={t("verificationOf")}>
+          <span aria-hidden="true">{verified ? "✓ " : "! "}</span>
+          {t(`ver_${company.verification}`)}
+        </span>
+      </div>
+      {verified ? (
+        <CompanyAdministration companyId={company.id} companyName={company.name} firm={company.providesAccountingServices} membersMayInvite={company.membersMayInvite} />
+      ) : (
+        <div className="unverified">
+          <p>{t("unverifiedExplain")}</p>
+          <Link to={`/integrations/efactura?companyId=${encodeURIComponent(company.id)}`}>{t("authorizeFor", { name: company.name })}</Link>
+        </div>
+      )}
+    </li>
+  );
+}
+
+type Claimant = { user: { id: string; name: string; email: string }; since: string };
+
+/** For a company the viewer is verified for: unverified claimants (shown to owners and administrators
+ * only; removed after a confirmation) and, for an accounting firm, whether members may invite. */
+function CompanyAdministration({ companyId, companyName, firm, membersMayInvite }: { companyId: string; companyName: string; firm: boolean; membersMayInvite: boolean }) {
+  const { t, fmtDate } = useI18n();
+  const [{ data }, refetch] = useQuery({ query: CompanyClaimantsQuery, variables: { companyId } });
+  const [, remove] = useMutation(RemoveClaimantMutation);
+  const [{ fetching: saving }, setMayInvite] = useMutation(SetMembersMayInviteMutation);
+  const [confirming, setConfirming] = useState<Claimant | null>(null);
+  const [notice, setNotice] = useState<string | null>(null);
+  const [errors, setErrors] = useState<UserErrorLike[]>([]);
+  const [removing, setRemoving] = useState(false);
+  const claimants = data?.company?.claimants ?? [];
+  const toggleId = `members-may-invite-${companyId}`;
+  const titleId = `claimants-${companyId}`;
+
+  const failure = (error: { graphQLErrors: readonly { extensions?: Record<string, unknown>; message: string }[] } | undefined, forbidden: string) => {
+    const first = error?.graphQLErrors[0];
+    return [{ code: "ERROR", message: first?.extensions?.code === "FORBIDDEN" ? forbidden : t("errorGeneric") }];
+  };
+  const confirmRemove = async () => {
+    if (!confirming) return;
+    setRemoving(true);
+    setErrors([]);
+    const result = await remove({ companyId, userId: confirming.user.id });
+    setRemoving(false);
+    const payload = result.data?.removeCompanyClaimant;
+    if (payload && !payload.errors.length) setNotice(t("claimantRemoved", { name: confirming.user.name }));
+    else setErrors(payload?.errors.length ? payload.errors : failure(result.error, t("settingOnlyManagers")));
+    setConfirming(null);
+    refetch({ requestPolicy: "network-only" });
+  };
+  const toggle = async (enabled: boolean) => {
+    setErrors([]);
+    setNotice(null);
+    const result = await setMayInvite({ companyId, enabled });
+    const payload = result.data?.setMembersMayInvite;
+    if (payload?.company && !payload.errors.length) setNotice(t(payload.company.membersMayInvite ? "membersMayInviteOn" : "membersMayInviteOff"));
+    else setErrors(payload?.errors.length ? payload.errors : failure(result.error, t("settingOnlyManagers")));
+  };
+
+  return (
+    <div className="company-admin">
+      {notice ? <Alert kind="success">{notice}</Alert> : null}
+      <ErrorList errors={errors} />
+      {firm ? (
+        <div className="checkbox switch">
+          <input id={toggleId} type="checkbox" role="switch" checked={membersMayInvite} disabled={saving} aria-describedby={`${toggleId}-hint`} onChange={(e) => toggle(e.target.checked)} />
+          <label htmlFor={toggleId}>{t("membersMayInvite")}</label>
+          <small id={`${toggleId}-hint`} className="hint">
+            {t("membersMayInviteHint")}
+          </small>
+        </div>
+      ) : null}
+      {claimants.length ? (
+        <section aria-labelledby={titleId} className="claimants">
+          <h3 id={titleId}>
+            {t("claimantsTitle")} <span className="muted">· {companyName}</span>
+          </h3>
+          <p className="muted">{t("claimantsIntro")}</p>
+          <ul>
+            {claimants.map((c) => (
+              <li key={c.user.id} data-claimant={c.user.id}>
+                <span>
+                  <strong>{c.user.name}</strong> <span className="muted">{c.user.email}</span>
+                  <span className="muted small"> · {t("claimantSince", { date: fmtDate(c.since) })}</span>
+                </span>
+                {confirming?.user.id === c.user.id ? (
+                  <div className="card inset confirm" role="group" aria-label={t("removeClaimantLabel", { name: c.user.name })}>
+                    <p>{t("removeClaimantConfirm", { name: c.user.name, email: c.user.email })}</p>
+                    <div className="row-actions">
+                      <button type="button" className="danger" onClick={confirmRemove} disabled={removing} autoFocus>
+                        {t("removeClaimantYes")}
+                      </button>
+                      <button type="button" onClick={() => setConfirming(null)}>
+                        {t("cancel")}
+                      </button>
+                    </div>
+                  </div>
+                ) : (
+                  <button type="button" className="danger" aria-label={t("removeClaimantLabel", { name: c.user.name })} onClick={() => { setNotice(null); setConfirming(c); }}>
+                    {t("removeClaimant")}
+                  </button>
+                )}
+              </li>
+            ))}
+          </ul>
+        </section>
+      ) : null}
+    </div>
   );
 }
 
