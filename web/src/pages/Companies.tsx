@@ -104,6 +104,8 @@ function CompanyAdministration({ companyId, companyName, firm, membersMayInvite 
   const [notice, setNotice] = useState<string | null>(null);
   const [errors, setErrors] = useState<UserErrorLike[]>([]);
   const [removing, setRemoving] = useState(false);
+  const [mayInvite, setMayInviteShown] = useState(membersMayInvite); // moves at once; back if the change is refused
+  useEffect(() => setMayInviteShown(membersMayInvite), [membersMayInvite]);
   const claimants = data?.company?.claimants ?? [];
   const toggleId = `members-may-invite-${companyId}`;
   const titleId = `claimants-${companyId}`;
@@ -127,10 +129,14 @@ function CompanyAdministration({ companyId, companyName, firm, membersMayInvite 
   const toggle = async (enabled: boolean) => {
     setErrors([]);
     setNotice(null);
+    setMayInviteShown(enabled);
     const result = await setMayInvite({ companyId, enabled });
     const payload = result.data?.setMembersMayInvite;
     if (payload?.company && !payload.errors.length) setNotice(t(payload.company.membersMayInvite ? "membersMayInviteOn" : "membersMayInviteOff"));
-    else setErrors(payload?.errors.length ? payload.errors : failure(result.error, t("settingOnlyManagers")));
+    else {
+      setMayInviteShown(!enabled);
+      setErrors(payload?.errors.length ? payload.errors : failure(result.error, t("settingOnlyManagers")));
+    }
   };
 
   return (
@@ -139,7 +145,7 @@ function CompanyAdministration({ companyId, companyName, firm, membersMayInvite 
       <ErrorList errors={errors} />
       {firm ? (
         <div className="checkbox switch">
-          <input id={toggleId} type="checkbox" role="switch" checked={membersMayInvite} disabled={saving} aria-describedby={`${toggleId}-hint`} onChange={(e) => toggle(e.target.checked)} />
+          <input id={toggleId} type="checkbox" role="switch" checked={mayInvite} aria-busy={saving || undefined} aria-describedby={`${toggleId}-hint`} onChange={(e) => toggle(e.target.checked)} />
           <label htmlFor={toggleId}>{t("membersMayInvite")}</label>
           <small id={`${toggleId}-hint`} className="hint">
             {t("membersMayInviteHint")}
