@@ -29,6 +29,7 @@ async def test_verification_comes_from_the_firms_own_authorization(web, browser)
     await expect(mine.get_by_test_id("verification")).to_have_text("! Neverificată")
     await expect(mine).to_contain_text("Dovada este una dintre: autorizarea RO e-Factura pentru ea")
     await expect(mine.get_by_role("switch")).to_have_count(0)  # nothing to administer before the proof
+    await screen(page, "29-companies-unverified")
     await mine.get_by_role("link", name=f"Autorizează RO e-Factura pentru {company['name']}").click()
 
     # another firm's certificate: ANAF lets it log in, but it has no SPV rights on this CUI
