@@ -91,6 +91,7 @@ const texts = {
   ver_UNVERIFIED: ["Neverificată", "Unverified"],
   verificationOf: ["Dovada că reprezentați firma", "Proof that you represent the company"],
   unverifiedExplain: ["Nu ați dovedit încă faptul că reprezentați această firmă, așa că nu primiți și nu răspundeți la cereri de colaborare pentru ea. Dovada este una dintre: autorizarea RO e-Factura pentru ea, cu un certificat care are drepturi în SPV pe CUI-ul ei, sau linkul de invitație trimis de contabilul dvs. pe e-mail.", "You have not yet proven that you represent this company, so you neither receive nor answer collaboration requests for it. Either of these proves it: authorizing RO e-Factura for it, with a certificate that has SPV rights on its CUI, or the invitation link your accountant sent you by e-mail."],
+  howToProve: ["Cum dovediți că reprezentați firma", "How to prove you represent the company"],
   authorizeFor: ["Autorizează RO e-Factura pentru {name}", "Authorize RO e-Factura for {name}"],
   claimantsTitle: ["Revendicări neverificate", "Unverified claims"],
   claimantsIntro: ["Aceste conturi au înregistrat firma fără să dovedească că o reprezintă. Nu văd nimic din ea; le puteți elimina.", "These accounts registered the company without proving they represent it. They see nothing of it; you can remove them."],

@@ -1,7 +1,7 @@
 import { useEffect, useState, type FormEvent } from "react";
 import { Link } from "react-router";
 import { useMutation, useQuery, useSubscription } from "urql";
-import { useCompanies, type CompanyEdge } from "../company";
+import { isVerified, useCompanies, VerificationBadge, type CompanyEdge } from "../company";
 import { useI18n } from "../i18n";
 import type { DiscoveryRun, PortfolioStatus } from "../gql/graphql";
 import {
@@ -62,22 +62,17 @@ function CompanyList({ edges }: { edges: CompanyEdge[] }) {
   );
 }
 
-const VERIFIED = ["VERIFIED_BY_EFACTURA", "VERIFIED_BY_INVITATION"];
-
 /** One of the viewer's own companies: how their ownership is proven, and (verified) its administration. */
 function OwnCompany({ edge }: { edge: CompanyEdge }) {
   const { t } = useI18n();
   const { company } = edge;
-  const verified = VERIFIED.includes(company.verification);
+  const verified = isVerified(company.verification);
   const headingId = `company-${company.id}-name`;
   return (
     <li data-company={company.id} data-cui={company.cui}>
       <div className="company-head">
         <strong id={headingId}>{company.name}</strong> <span className="muted">CUI {company.cui}</span> <span className="pill">{t("rel_OWN")}</span>{" "}
-        <span className={`pill pill-${verified ? "VERIFIED" : "UNVERIFIED"}`} data-testid="verification" title={t("verificationOf")}>
-          <span aria-hidden="true">{verified ? "✓ " : "! "}</span>
-          {t(`ver_${company.verification}`)}
-        </span>
+        <VerificationBadge verification={company.verification} />
       </div>
       {verified ? (
         <CompanyAdministration companyId={company.id} companyName={company.name} firm={company.providesAccountingServices} membersMayInvite={company.membersMayInvite} />
@@ -101,6 +96,15 @@ function CompanyAdministration({ companyId, companyName, firm, membersMayInvite 
   const [, remove] = useMutation(RemoveClaimantMutation);
   const [{ fetching: saving }, setMayInvite] = useMutation(SetMembersMayInviteMutation);
   const [confirming, setConfirming] = useState<Claimant | null>(null);
+  const [refocus, setRefocus] = useState<string | null>(null); // after "Renunță", the focus goes back to its "Elimină"
+  useEffect(() => {
+    if (refocus) document.getElementById(refocus)?.focus();
+    setRefocus(null);
+  }, [refocus]);
+  const cancelRemove = () => {
+    if (confirming) setRefocus(`remove-claimant-${companyId}-${confirming.user.id}`);
+    setConfirming(null);
+  };
   const [notice, setNotice] = useState<string | null>(null);
   const [errors, setErrors] = useState<UserErrorLike[]>([]);
   const [removing, setRemoving] = useState(false);
@@ -166,19 +170,19 @@ function CompanyAdministration({ companyId, companyName, firm, membersMayInvite 
                   <span className="muted small"> · {t("claimantSince", { date: fmtDate(c.since) })}</span>
                 </span>
                 {confirming?.user.id === c.user.id ? (
-                  <div className="card inset confirm" role="group" aria-label={t("removeClaimantLabel", { name: c.user.name })}>
+                  <div className="card inset confirm" role="group" aria-label={t("removeClaimantLabel", { name: c.user.name })} onKeyDown={(e) => e.key === "Escape" && cancelRemove()}>
                     <p>{t("removeClaimantConfirm", { name: c.user.name, email: c.user.email })}</p>
                     <div className="row-actions">
                       <button type="button" className="danger" onClick={confirmRemove} disabled={removing} autoFocus>
                         {t("removeClaimantYes")}
                       </button>
-                      <button type="button" onClick={() => setConfirming(null)}>
+                      <button type="button" onClick={cancelRemove}>
                         {t("cancel")}
                       </button>
                     </div>
                   </div>
                 ) : (
-                  <button type="button" className="danger" aria-label={t("removeClaimantLabel", { name: c.user.name })} onClick={() => { setNotice(null); setConfirming(c); }}>
+                  <button type="button" id={`remove-claimant-${companyId}-${c.user.id}`} className="danger" aria-label={t("removeClaimantLabel", { name: c.user.name })} onClick={() => { setNotice(null); setConfirming(c); }}>
                     {t("removeClaimant")}
                   </button>
                 )}
