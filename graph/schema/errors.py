@@ -83,6 +83,10 @@ def error_kind(error: GraphQLError) -> str:
 
 
 def request_error_code(error: GraphQLError) -> str:
+    """A validation rule of ours names its own code (e.g. TOO_MANY_ITEMS); GraphQL's own errors get
+    GRAPHQL_PARSE_FAILED or GRAPHQL_VALIDATION_FAILED."""
+    if code := (error.extensions or {}).get("code"):
+        return str(code)
     return "GRAPHQL_PARSE_FAILED" if error.message.startswith("Syntax Error") else "GRAPHQL_VALIDATION_FAILED"
 
 
