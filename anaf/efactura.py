@@ -30,6 +30,7 @@ import httpx
 from stdnum.ro import cui as ro_cui
 
 from anaf.errors import AnafError
+from anaf import metrics as anaf_metrics
 from anaf.limits import CallLimiter, DailyQuota
 from anaf.retry import RetryableAnswer, retry_after_seconds, with_retries
 
@@ -144,6 +145,7 @@ class EfacturaClient:
     ) -> ListResult:
         cif = bare_cif(cif)
         if self._daily_quota is not None and not await self._daily_quota.take(cif):
+            anaf_metrics.limit_hit("efactura", "own_quota")
             return ListResult(RightsAnswer.QUOTA_EXCEEDED, cif, error_text="daily list budget for this CIF is spent")
         params = {"zile": str(days), "cif": cif} | ({"filtru": filter} if filter else {})
         return await self._list("listaMesajeFactura", access_token, cif, params)
@@ -261,6 +263,7 @@ def _answer_for_error(text: str) -> RightsAnswer | None:
     if text.startswith(NO_RIGHTS_AT_ALL):
         return RightsAnswer.NO_RIGHTS_AT_ALL
     if text.startswith(QUOTA_EXCEEDED):
+        anaf_metrics.limit_hit("efactura", "anaf_quota")
         return RightsAnswer.QUOTA_EXCEEDED
     return None
 

@@ -55,10 +55,10 @@ async def seed(url: str, invitations: int) -> None:
             await conn.execute(f"""
                 INSERT INTO users (id, email, name, password_hash, locale, created_at)
                 SELECT g, 'owner' || g || '@firm.example', 'Owner ' || g, 'x', 'ro', now() FROM generate_series(1, {FIRMS}) g;
-                INSERT INTO companies (id, cui, name, registry_status, vat_payer, provides_accounting_services, created_at)
-                SELECT g, (1000000 + g)::text, 'FIRMA ' || g || ' SRL', 'ACTIVE', true, true, now() FROM generate_series(1, {FIRMS}) g;
-                INSERT INTO memberships (user_id, company_id, role, created_at)
-                SELECT g, g, 'OWNER', now() FROM generate_series(1, {FIRMS}) g;
+                INSERT INTO companies (id, cui, name, registry_status, vat_payer, provides_accounting_services, members_may_invite, created_at)
+                SELECT g, (1000000 + g)::text, 'FIRMA ' || g || ' SRL', 'ACTIVE', true, true, false, now() FROM generate_series(1, {FIRMS}) g;
+                INSERT INTO memberships (user_id, company_id, role, verification, created_at)
+                SELECT g, g, 'OWNER', 'VERIFIED_BY_EFACTURA', now() FROM generate_series(1, {FIRMS}) g;
                 INSERT INTO invitations (firm_id, cui, company_name, representative_name, email, phone, locale, status,
                                          token_hash, open_key, sent_at, expires_at, reminders_sent)
                 SELECT f, (20000000 + n)::text, 'CLIENT ' || n || ' SRL', 'Reprezentant ' || n, 'client' || n || '@example.ro',
@@ -66,8 +66,8 @@ async def seed(url: str, invitations: int) -> None:
                        md5(n::text) || md5((n + 1)::text), f || ':' || (20000000 + n), now() - interval '16 days',
                        now() - interval '1 day' - (n || ' seconds')::interval, 0
                 FROM generate_series(1, {FIRMS}) f, generate_series((f - 1) * {per_firm} + 1, f * {per_firm}) n;
-                INSERT INTO portfolio_entries (firm_id, cui, name, vat_payer, sources, status, discovered_at, is_new, invitation_id)
-                SELECT firm_id, cui, company_name, false, '["EFACTURA"]', 'INVITED', now(), false, id FROM invitations;
+                INSERT INTO portfolio_entries (firm_id, cui, name, search_name, vat_payer, sources, status, discovered_at, is_new, invitation_id)
+                SELECT firm_id, cui, company_name, lower(company_name), false, '["INVOICED"]', 'INVITED', now(), false, id FROM invitations;
                 SELECT setval(pg_get_serial_sequence('users', 'id'), {FIRMS});
                 SELECT setval(pg_get_serial_sequence('companies', 'id'), {FIRMS});
             """)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import functools
 import hashlib
 import logging
 import tempfile
@@ -20,9 +21,11 @@ from tortoise.exceptions import BaseORMException
 from uvicorn.middleware.proxy_headers import ProxyHeadersMiddleware
 
 from domain.kernel import events
-from graph.schema import schema
+from graph.schema import build_schema, schema
 from portofoliu.db import apply_migrations, pending_migrations, tortoise_config
+from portofoliu.edge import RequestLimits, SecurityHeaders, content_security_policy
 from portofoliu.graphql_app import PREFLIGHT_HEADERS, PortofoliuGraphQL
+from portofoliu.metrics import HttpMetrics, metrics
 from portofoliu.pubsub import create_broadcast
 from portofoliu.routes import oauth_callback
 from portofoliu.routes.agent_statements import AGENT_STATEMENTS_PATH, agent_statements
@@ -75,6 +78,18 @@ async def resume_discovery(services) -> None:
         log.warning("discovery runs not resumed at start-up: %s", exc)
 
 
+@functools.lru_cache(maxsize=4)
+def _schema(introspection: bool, suggestions: bool):
+    if introspection and suggestions:
+        return schema  # the one schema.graphql is exported from
+    return build_schema(introspection=introspection, suggestions=suggestions)
+
+
+def schema_for(settings: Settings):
+    """Production answers without "Did you mean ...?" hints, and without introspection unless allowed."""
+    return _schema(settings.introspection, not settings.production)
+
+
 def sandbox_mounted(settings: Settings) -> bool:
     return settings.sandbox and not (settings.anaf_registry_url and settings.anaf_oauth_url and settings.anaf_api_url)
 
@@ -94,8 +109,9 @@ def sandbox_state_path(settings: Settings) -> str:
 
 
 def outbox_page_mounted(settings: Settings) -> bool:
-    """The page showing kept e-mail is a demo tool: embedded set-up, or sandbox without real SMTP."""
-    return settings.embedded or (settings.sandbox and not settings.smtp_url)
+    """The page showing kept e-mail is a demo tool: embedded set-up, or sandbox without real SMTP;
+    never in production, whatever the database."""
+    return not settings.production and (settings.embedded or (settings.sandbox and not settings.smtp_url))
 
 
 def create_app(settings: Settings, *, self_url: str, migrate: bool | None = None, sandbox_config=None,
@@ -133,7 +149,7 @@ def create_app(settings: Settings, *, self_url: str, migrate: bool | None = None
                 await services.broadcast.disconnect()
                 await services.aclose()
 
-    graphql = PortofoliuGraphQL(schema, graphiql=settings.graphiql, allowed_origins=settings.allowed_origins)
+    graphql = PortofoliuGraphQL(schema_for(settings), graphiql=settings.graphiql_enabled, allowed_origins=settings.allowed_origins)
     routes = [
         Route("/graphql", graphql, methods=["GET", "POST"]),
         WebSocketRoute("/graphql", graphql),
@@ -141,6 +157,7 @@ def create_app(settings: Settings, *, self_url: str, migrate: bool | None = None
         Route("/readyz", readyz),
         Route(oauth_callback.PATH, oauth_callback.oauth_callback, methods=["GET"]),
         Route(AGENT_STATEMENTS_PATH, agent_statements, methods=["POST"]),
+        Route("/metrics", metrics, methods=["GET"]),
     ]
     if outbox_page_mounted(settings):
         from portofoliu.routes.outbox_page import outbox_page
@@ -158,7 +175,13 @@ def create_app(settings: Settings, *, self_url: str, migrate: bool | None = None
             sandbox_config.state_path = sandbox_state_path(settings)
         sandbox_app = create_sandbox_app(sandbox_config)
         routes.append(Mount(SANDBOX_MOUNT, app=sandbox_app))
-    middleware = []
+    # Outermost first: every answer is counted and carries the security headers, refusals included.
+    middleware = [
+        Middleware(HttpMetrics),
+        Middleware(SecurityHeaders, csp=content_security_policy(settings.app_url), hsts=settings.production,
+                   graphiql_path="/graphql" if settings.graphiql_enabled else None),
+        Middleware(RequestLimits, max_body_bytes=settings.max_request_bytes),
+    ]
     if settings.allowed_origins:
         middleware.append(Middleware(CORSMiddleware, allow_origins=list(settings.allowed_origins),
                                      allow_methods=["GET", "POST", "OPTIONS"], allow_headers=["authorization", "content-type", "accept-language", *PREFLIGHT_HEADERS],

@@ -3,13 +3,13 @@
 from __future__ import annotations
 
 import asyncio
-import logging
 import os
 import sys
 from dataclasses import replace
 
 import click
 
+from portofoliu.logs import configure_logging
 from portofoliu.settings import SettingsError, load_settings
 
 
@@ -19,10 +19,6 @@ def _settings():
     except SettingsError as exc:
         click.echo(f"configuration error: {exc}", err=True)
         sys.exit(2)
-
-
-def _logging(level: str) -> None:
-    logging.basicConfig(level=level.upper(), format="%(asctime)s %(levelname)s %(name)s: %(message)s")
 
 
 def with_served_app_url(settings, *, host: str, port: int, env=None):
@@ -54,7 +50,7 @@ def serve(host: str, port: int, workers: int, log_level: str) -> None:
     from portofoliu.server import Server, run_workers, worker_app
 
     settings = _settings()
-    _logging(log_level)
+    configure_logging(log_level, settings.log_format)
     if workers > 1 and (settings.is_sqlite or settings.broadcast_url.startswith("memory")):
         click.echo("--workers above 1 needs PostgreSQL (DATABASE_URL) and a BROADCAST_URL every process shares "
                    "(redis://... or postgres://...): each process would otherwise keep its own events.", err=True)
@@ -67,7 +63,9 @@ def serve(host: str, port: int, workers: int, log_level: str) -> None:
     self_url = f"http://{local}:{port}"
     database = settings.database_url.split("://")[0]
     # Server pings every 20 s find dead peers; on shutdown sockets are closed with 1001 and a reason.
-    options = dict(host=host, port=port, log_level=log_level, ws_ping_interval=20, ws_ping_timeout=20, timeout_graceful_shutdown=10)
+    options = dict(host=host, port=port, log_level=log_level, ws_ping_interval=20, ws_ping_timeout=20, timeout_graceful_shutdown=10,
+                   log_config=None,  # every logger goes through configure_logging's clipped handler
+                   ws_max_size=settings.max_request_bytes)
     if workers == 1:
         from portofoliu.app import create_app
 
@@ -80,7 +78,7 @@ def serve(host: str, port: int, workers: int, log_level: str) -> None:
         server.run()
     else:
         click.echo(f"Portofoliu on {self_url}/graphql (database: {database}, ANAF: {settings.anaf_mode}, {workers} processes)")
-        run_workers(uvicorn.Config(functools.partial(worker_app, local, port, log_level), factory=True, workers=workers, **options))
+        run_workers(uvicorn.Config(functools.partial(worker_app, local, port, log_level, settings.log_format), factory=True, workers=workers, **options))
 
 
 @main.command()

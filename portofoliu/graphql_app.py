@@ -21,6 +21,7 @@ from domain.accounts import service as accounts
 from domain.kernel import clock
 from domain.portfolio.imports import MAX_FILE_BYTES
 from graph.context import Context, preferred_language
+from portofoliu.edge import valid_address
 from portofoliu.sockets import CLOSE_TOO_MANY, CLOSE_UNAUTHORIZED, LiveSocket
 
 log = logging.getLogger(__name__)
@@ -43,7 +44,7 @@ def bearer_token(value: Any) -> str | None:
 
 
 def client_address(request: Request | WebSocket) -> str | None:
-    return request.client.host if request.client else None
+    return valid_address(request.client.host) if request.client else None
 
 
 def session_channel(session_id: int) -> str:

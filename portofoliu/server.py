@@ -50,13 +50,14 @@ class Server(uvicorn.Server):
 
 # -- several processes on one port ------------------------------------------------------------------
 
-def worker_app(host: str, port: int, log_level: str):
+def worker_app(host: str, port: int, log_level: str, log_format: str):
     """The application of one worker process (uvicorn calls this in each process it starts)."""
     from portofoliu.app import create_app
     from portofoliu.cli import with_served_app_url
+    from portofoliu.logs import configure_logging
     from portofoliu.settings import load_settings
 
-    logging.basicConfig(level=log_level.upper(), format="%(asctime)s %(levelname)s %(process)d %(name)s: %(message)s")
+    configure_logging(log_level, log_format)
     return create_app(with_served_app_url(load_settings(), host=host, port=port), self_url=f"http://{host}:{port}")
 
 

@@ -14,6 +14,7 @@ import httpx
 from cryptography import x509
 
 from anaf.certificates import load_certificate_bundle
+from anaf import metrics as anaf_metrics
 from anaf.efactura import EfacturaClient
 from anaf.limits import (
     ANAF_CALLS_PER_MINUTE,
@@ -139,6 +140,8 @@ def build_services(settings: Settings, *, self_url: str, http: httpx.AsyncClient
                                      limits=httpx.Limits(max_connections=50, max_keepalive_connections=10),
                                      headers={"User-Agent": "Portofoliu/0.1"})
     urls = anaf_urls(settings, self_url)
+    http.event_hooks = {**http.event_hooks, "response": [*http.event_hooks.get("response", []), anaf_metrics.response_hook(
+        {"registry": urls.registry, "oauth": urls.oauth, "efactura": urls.api, "spv": urls.spv or ""})]}
     registry_factory = overrides.pop("registry_factory", None) or RegistryClient
     registry = registry_factory(http, urls.registry)
     mailer = overrides.pop("mailer", None) or build_mailer(settings)

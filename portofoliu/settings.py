@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import ipaddress
 import logging
+import math
 import os
 import secrets
 from dataclasses import dataclass
@@ -70,6 +71,23 @@ class Settings:
     # Discovery does not probe again, at ANAF, a client whose rights it verified this recently
     # (ANAF allows 1,500 simple lists per CUI a day; each probe is one).
     rights_verified_fresh_hours: float = 6.0
+    graphql_introspection: bool | None = None  # None: on, except in production
+    max_request_bytes: int = 2 * 1024 * 1024
+    log_format: str = "text"
+    metrics_token: str | None = None
+
+    @property
+    def production(self) -> bool:
+        """Real ANAF: demo tools (GraphiQL, the outbox page, the sandbox) are off, whatever the database."""
+        return self.anaf_mode == "production"
+
+    @property
+    def introspection(self) -> bool:
+        return (not self.production) if self.graphql_introspection is None else self.graphql_introspection
+
+    @property
+    def graphiql_enabled(self) -> bool:
+        return self.graphiql and not self.production
 
     @property
     def shared_redis_url(self) -> str | None:
@@ -161,13 +179,38 @@ def _proxies(raw: str | None) -> tuple[str, ...]:
     return items
 
 
-def _secret_keys(raw: str | None, key_file: Path) -> tuple[tuple[str, bytes], ...]:
+PRODUCTION_KEY_BITS = 256
+_HEX = set("0123456789abcdefABCDEF")
+_BASE64 = set("ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/-_=")
+
+
+def secret_bits(secret: str) -> float:
+    """What a secret can carry at most: its length times the bits of the smallest usual alphabet it
+    is written in (hex 4, base64 6, printable ASCII ~6.6, else 8 per byte). A secret built from a
+    handful of distinct characters is a pattern, not a key: it counts as 0."""
+    if len(set(secret)) < 8:
+        return 0.0
+    chars = set(secret)
+    if chars <= _HEX:
+        return 4.0 * len(secret)
+    if chars <= _BASE64:
+        return 6.0 * len(secret)
+    if secret.isascii() and secret.isprintable():
+        return math.log2(95) * len(secret)
+    return 8.0 * len(secret.encode())
+
+
+def _secret_keys(raw: str | None, key_file: Path, *, production: bool = False) -> tuple[tuple[str, bytes], ...]:
     """`SECRET_KEY` is `id:secret[,id:secret...]`, newest first, or a bare secret (id `k1`).
 
     Older keys stay listed after a rotation so tokens encrypted with them can still be read.
     Without `SECRET_KEY` a key is generated once into a local file, with a warning: fine for the
-    embedded demo, wrong for a fleet of processes that must share it.
+    embedded demo, wrong for a fleet of processes that must share it. In production `SECRET_KEY` is
+    required and the current (first) key must carry at least 256 bits.
     """
+    if not raw and production:
+        raise SettingsError("SECRET_KEY is required when ANAF_MODE=production: a random key of at least 256 bits shared by every "
+                            "process, e.g. python3 -c 'import secrets; print(secrets.token_urlsafe(32))'")
     if not raw:
         if key_file.exists():
             raw = key_file.read_text().strip()
@@ -185,6 +228,9 @@ def _secret_keys(raw: str | None, key_file: Path) -> tuple[tuple[str, bytes], ..
         if len(secret) < 16:
             raise SettingsError("SECRET_KEY must hold secrets of at least 16 characters (format id:secret[,id:old-secret])")
         keys.append((key_id, secret.encode()))
+    if production and secret_bits(keys[0][1].decode()) < PRODUCTION_KEY_BITS:
+        raise SettingsError(f"SECRET_KEY's current key must carry at least {PRODUCTION_KEY_BITS} bits when ANAF_MODE=production "
+                            "(e.g. 43 random base64 characters or 64 hex digits: python3 -c 'import secrets; print(secrets.token_urlsafe(32))')")
     if len({k for k, _ in keys}) != len(keys):
         raise SettingsError("SECRET_KEY lists the same key id twice")
     return tuple(keys)
@@ -231,13 +277,20 @@ def load_settings(env: Mapping[str, str] | None = None, *, key_file: Path | None
         if origin != "*":
             _url("ALLOWED_ORIGINS", origin, {"http", "https"})
 
+    graphiql = _bool("GRAPHIQL", get("GRAPHIQL") or ("true" if database_url.startswith("sqlite") and anaf_mode != "production" else "false"))
+    if graphiql and anaf_mode == "production":
+        raise SettingsError("GRAPHIQL cannot be on when ANAF_MODE=production (use GRAPHQL_INTROSPECTION=true for tools that read the schema)")
+    log_format = (get("LOG_FORMAT") or "text").lower()
+    if log_format not in {"text", "json"}:
+        raise SettingsError(f"LOG_FORMAT must be text or json, got {log_format!r}")
+
     return Settings(
         database_url=database_url,
         broadcast_url=broadcast_url,
         smtp_url=smtp_url,
         mail_from=get("MAIL_FROM") or Settings.mail_from,
         app_url=app_url,
-        secret_keys=_secret_keys(get("SECRET_KEY"), key_file or Path(SECRET_KEY_FILE)),
+        secret_keys=_secret_keys(get("SECRET_KEY"), key_file or Path(SECRET_KEY_FILE), production=anaf_mode == "production"),
         anaf_mode=anaf_mode,
         anaf_client_id=client_id or Settings.anaf_client_id,
         anaf_client_secret=client_secret or Settings.anaf_client_secret,
@@ -253,7 +306,7 @@ def load_settings(env: Mapping[str, str] | None = None, *, key_file: Path | None
         session_ttl_seconds=_int("SESSION_TTL_SECONDS", get("SESSION_TTL_SECONDS") or str(30 * 24 * 3600), minimum=60),
         database_pool_max=_int("DATABASE_POOL_MAX", get("DATABASE_POOL_MAX") or "10", minimum=1),
         ws_max_connections_per_user=_int("WS_MAX_CONNECTIONS_PER_USER", get("WS_MAX_CONNECTIONS_PER_USER") or "10", minimum=1),
-        graphiql=_bool("GRAPHIQL", get("GRAPHIQL") or ("true" if database_url.startswith("sqlite") else "false")),
+        graphiql=graphiql,
         redis_url=redis_url,
         efactura_processes=_int("EFACTURA_PROCESSES", get("EFACTURA_PROCESSES") or "1", minimum=1),
         agent_trusted_ca_file=trusted_ca_file,
@@ -264,4 +317,8 @@ def load_settings(env: Mapping[str, str] | None = None, *, key_file: Path | None
         registry_lookups_per_user_minute=_int("REGISTRY_LOOKUPS_PER_USER_MINUTE", get("REGISTRY_LOOKUPS_PER_USER_MINUTE") or "20", minimum=1),
         registry_cache_seconds=_int("REGISTRY_CACHE_SECONDS", get("REGISTRY_CACHE_SECONDS") or str(24 * 3600), minimum=0),
         rights_verified_fresh_hours=_hours("RIGHTS_VERIFIED_FRESH_HOURS", get("RIGHTS_VERIFIED_FRESH_HOURS") or "6"),
+        graphql_introspection=_bool("GRAPHQL_INTROSPECTION", get("GRAPHQL_INTROSPECTION")) if get("GRAPHQL_INTROSPECTION") else None,
+        max_request_bytes=_int("MAX_REQUEST_BYTES", get("MAX_REQUEST_BYTES") or str(Settings.max_request_bytes), minimum=64 * 1024),
+        log_format=log_format,
+        metrics_token=get("METRICS_TOKEN"),
     )

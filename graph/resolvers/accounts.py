@@ -9,6 +9,8 @@ from graph.context import Info
 from graph.schema.accounts import AuthPayload, SignUpInput, User
 from graph.schema.errors import returns_payload
 
+MAX_EMAIL_LENGTH = 254  # RFC 5321's limit, and the longest address an account can have
+
 
 def auth_payload(signed_in: accounts.SignedIn) -> AuthPayload:
     return AuthPayload(token=signed_in.token, user=User.of(signed_in.user))
@@ -38,6 +40,8 @@ class Mutation:
     @returns_payload(AuthPayload)
     async def sign_in(self, info: Info, email: str, password: str) -> AuthPayload:
         ctx = info.context
+        if len(email.strip()) > MAX_EMAIL_LENGTH:  # no account has such an address: not worth a query
+            raise accounts._bad_credentials()
         signed_in = await accounts.sign_in(email=email, password=password, ttl_seconds=ctx.settings.session_ttl_seconds,
                                            client_address=ctx.client_address)
         return auth_payload(signed_in)

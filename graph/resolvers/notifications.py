@@ -11,6 +11,7 @@ from domain.notifications import feed as notification_feed
 from domain.notifications import service as notifications
 from graph import streams
 from graph.context import Info
+from graph.schema.inputs import parse_id
 from graph.schema.notifications import Notification, NotificationConnection, NotificationEdge
 from graph.schema.pagination import PageInfo, decode_cursor, encode_cursor, page_size
 
@@ -18,7 +19,7 @@ CURSOR = "notification"
 
 
 def _ids(raw: list[strawberry.ID]) -> list[int]:
-    return [int(i) for i in raw if str(i).isdigit()]
+    return [i for i in map(parse_id, raw) if i is not None]
 
 
 @strawberry.type
@@ -52,11 +53,10 @@ class Mutation:
 def cursor_id(value: strawberry.ID | None) -> int | None:
     if value is None:
         return None
-    try:
-        cursor = int(value)
-    except (TypeError, ValueError):
-        raise NotFound("No notification with that id.") from None
-    return max(cursor, 0)
+    cursor = parse_id(value)
+    if cursor is None:
+        raise NotFound("No notification with that id.")
+    return cursor
 
 
 @strawberry.type

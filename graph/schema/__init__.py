@@ -3,15 +3,17 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry.extensions import AddValidationRules, MaxTokensLimiter, ParserCache, ValidationCache
+from strawberry.extensions import AddValidationRules, DisableIntrospection, MaxTokensLimiter, ParserCache, ValidationCache
 from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
+from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
 from graph.execution import CompilingExecutionContext
 from graph.lookup_limit import RegistryLookupLimit
 from graph.resolvers import accounts, companies, efactura, invitations, notifications, portfolio
-from graph.schema.errors import ApiErrors
+from graph.schema.errors import ApiErrors, PortofoliuSchema
+from graph.schema.inputs import input_limit_extensions
 
 MAX_DEPTH = 10
 MAX_TOKENS = 2000
@@ -32,16 +34,23 @@ Query = merge_types("Query", QUERIES)
 Mutation = merge_types("Mutation", MUTATIONS)
 Subscription = merge_types("Subscription", SUBSCRIPTIONS) if SUBSCRIPTIONS else None
 
-schema = strawberry.Schema(
-    query=Query,
-    mutation=Mutation,
-    subscription=Subscription,
-    execution_context_class=CompilingExecutionContext,
-    extensions=[
+
+def build_schema(*, introspection: bool = True, suggestions: bool = True) -> strawberry.Schema:
+    """The API's schema. Production builds it without introspection (unless allowed) and without the
+    "Did you mean ...?" hints that would let a stranger map the API by guessing."""
+    extensions = [
         lambda: AddValidationRules(LIMIT_RULES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
         lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
         lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
-        ApiErrors,
-    ],
-)
+        *input_limit_extensions(),
+        lambda: ApiErrors(suggestions=suggestions),
+    ]
+    if not introspection:
+        extensions.insert(0, DisableIntrospection)
+    return PortofoliuSchema(query=Query, mutation=Mutation, subscription=Subscription, extensions=extensions,
+                            execution_context_class=CompilingExecutionContext,
+                            config=StrawberryConfig(disable_field_suggestions=not suggestions))
+
+
+schema = build_schema()

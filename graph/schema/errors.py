@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import functools
 import logging
+import re
 from typing import Any, Awaitable, Callable, TypeVar
 
 import strawberry
 from graphql import GraphQLError
+from prometheus_client import Counter
 from strawberry.extensions import MaskErrors
 
 from domain.kernel.errors import AccessError, DomainError, DomainErrors
@@ -55,35 +57,100 @@ def returns_payload(payload: type[P]) -> Callable[[Callable[..., Awaitable[P]]],
     return decorate
 
 
-class ApiErrors(MaskErrors):
-    """Access errors keep their message and get `extensions.code`; GraphQL's own validation errors
-    pass through; anything else is logged with its traceback and masked (no stack trace, no SQL)."""
+GRAPHQL_ERRORS = Counter("portofoliu_graphql_errors_total", "GraphQL errors answered, by code", ["code"])
+SUGGESTION = re.compile(r"\s*Did you mean [^?]*\?")
+LOGGED_CHARS = 300
 
-    def __init__(self) -> None:
+
+def clip(text: object, limit: int = LOGGED_CHARS) -> str:
+    """A value as logged: at most `limit` characters, saying how long it really was."""
+    text = str(text)
+    return text if len(text) <= limit else f"{text[:limit]}… ({len(text):,} characters)"
+
+
+def error_kind(error: GraphQLError) -> str:
+    """`access`, `domain`, `request` (parse, validation, variables) or `internal` (a bug: masked)."""
+    original = error.original_error
+    if isinstance(original, AccessError):
+        return "access"
+    if isinstance(original, (DomainError, DomainErrors)):
+        return "domain"
+    if original is None or isinstance(original, GraphQLError):
+        return "request"
+    if isinstance(original, RecursionError) and error.path is None:
+        return "request"  # a document nested too deeply for the parser
+    return "internal"
+
+
+def request_error_code(error: GraphQLError) -> str:
+    """A validation rule of ours names its own code (e.g. TOO_MANY_ITEMS); GraphQL's own errors get
+    GRAPHQL_PARSE_FAILED or GRAPHQL_VALIDATION_FAILED."""
+    if code := (error.extensions or {}).get("code"):
+        return str(code)
+    return "GRAPHQL_PARSE_FAILED" if error.message.startswith("Syntax Error") else "GRAPHQL_VALIDATION_FAILED"
+
+
+class PortofoliuSchema(strawberry.Schema):
+    """Logs each error once, before masking: a refused operation is one INFO line (values clipped),
+    only an internal error is logged at ERROR with its traceback."""
+
+    def process_errors(self, errors: list[GraphQLError], execution_context: Any = None) -> None:
+        for error in errors:
+            kind = error_kind(error)
+            if kind == "internal":
+                GRAPHQL_ERRORS.labels("INTERNAL_SERVER_ERROR").inc()
+                log.error("internal error in %s: %s", error.path, clip(error.message), exc_info=error.original_error)
+                continue
+            if kind == "domain":
+                original = error.original_error
+                code = str((original.errors[0] if isinstance(original, DomainErrors) else original).code)
+            elif kind == "access":
+                code = error.original_error.code
+            else:
+                code = request_error_code(error) if error.path is None else "ERROR"
+            GRAPHQL_ERRORS.labels(code).inc()
+            log.info("refused (%s) at %s: %s", code, error.path or "-", clip(error.message))
+
+
+class ApiErrors(MaskErrors):
+    """Access and domain errors keep their message and get `extensions.code`; GraphQL's own parse,
+    validation and variable errors get GRAPHQL_PARSE_FAILED / GRAPHQL_VALIDATION_FAILED; anything else
+    is masked as INTERNAL_SERVER_ERROR (no stack trace, no SQL). Without `suggestions` the
+    "Did you mean ...?" hints are cut from every message."""
+
+    def __init__(self, *, suggestions: bool = True) -> None:
         super().__init__(should_mask_error=self._should_mask, error_message="Internal server error.")
+        self.suggestions = suggestions
 
     @staticmethod
     def _should_mask(error: GraphQLError) -> bool:
-        return error.original_error is not None and not isinstance(error.original_error, AccessError)
+        return error_kind(error) == "internal"
 
     def _process_errors(self, errors: list[GraphQLError]) -> list[GraphQLError]:
         out = []
         for error in errors:
             original = error.original_error
-            if isinstance(original, AccessError):
+            kind = error_kind(error)
+            if kind == "access":
                 out.append(GraphQLError(str(original), nodes=error.nodes, source=error.source, positions=error.positions,
                                         path=error.path, extensions={"code": original.code}))
-            elif isinstance(original, (DomainError, DomainErrors)):
-                # A domain error outside a payload (queries): surfaced as BAD_USER_INPUT with its code.
+            elif kind == "domain":
+                # A domain error outside a payload (queries, checks at the edge): its code and message.
                 first = original.errors[0] if isinstance(original, DomainErrors) else original
                 lang = getattr(self.execution_context.context, "lang", "en")
                 out.append(GraphQLError(first.message(lang), nodes=error.nodes, source=error.source, positions=error.positions,
                                         path=error.path, extensions={"code": str(first.code)}))
-            elif self._should_mask(error):
-                log.error("internal error in %s", error.path, exc_info=original)
+            elif kind == "internal":
                 masked = self.anonymise_error(error)
                 masked.extensions = {"code": "INTERNAL_SERVER_ERROR"}
                 out.append(masked)
+            elif error.path is None:
+                message = "The document is nested too deeply." if isinstance(original, RecursionError) else error.message
+                out.append(GraphQLError(message, nodes=error.nodes, source=error.source, positions=error.positions,
+                                        extensions={**(error.extensions or {}), "code": request_error_code(error)}))
             else:
                 out.append(error)
+        if not self.suggestions:
+            for error in out:
+                error.message = SUGGESTION.sub("", error.message)
         return out

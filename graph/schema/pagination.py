@@ -6,6 +6,8 @@ import base64
 
 import strawberry
 
+from graph.schema.inputs import parse_id
+
 MAX_PAGE = 200
 
 
@@ -27,7 +29,7 @@ def decode_cursor(kind: str, cursor: str | None) -> int | None:
     try:
         raw = base64.urlsafe_b64decode(cursor + "=" * (-len(cursor) % 4)).decode()
         prefix, _, value = raw.partition(":")
-        return int(value) if prefix == kind else None
+        return parse_id(value) if prefix == kind else None
     except (ValueError, UnicodeDecodeError):
         return None
 

@@ -54,6 +54,20 @@ async def test_decline_without_an_account_and_links_that_no_longer_work(web, bro
     await accountant.goto(f"{web.url}/invitations")
     row_ = accountant.locator(f"tr[data-cui='{sent[2]['cui']}']")
     await expect(row_.get_by_test_id("invitation-status")).to_have_text("Trimisă")
+
+    # a plain member sees it but may not resend it (the firm has not let members invite): told whom to ask
+    from domain.companies.models import CompanyVerification, Membership
+
+    member_token, member_user = await api_user(web, name="Coleg Membru")
+    await Membership.create(user_id=int(member_user["id"]), company_id=int(firm.id), role="MEMBER",
+                            verification=CompanyVerification.VERIFIED_BY_INVITATION)
+    member = await browser()
+    await member.goto(f"{web.url}/signin")
+    await member.evaluate("token => localStorage.setItem('portofoliu.token', token)", member_token)
+    await member.goto(f"{web.url}/invitations")
+    await member.locator(f"tr[data-cui='{sent[2]['cui']}']").get_by_role("button", name="Retrimite").click()
+    await expect(member.get_by_role("alert")).to_contain_text(
+        "o pot face proprietarii și administratorii ei. Cereți-le să o facă ei sau să permită membrilor să trimită invitații")
     await row_.get_by_role("button", name="Retrimite").click()
     await expect(accountant.get_by_role("status").filter(has_text="a fost retrimisă, cu un link nou.")).to_be_visible()
     received = await send_mail(6)  # the four invitations, the firm's "declined" e-mail, the resent invitation

@@ -6,13 +6,9 @@ from __future__ import annotations
 from anaf.sandbox.efactura_messages import invoicing
 from anaf.sandbox.faults import FaultConfig
 from anaf.sandbox.state import SandboxConfig
-from tests.support.discovery import ADD, accounting_firm, all_entries, discover
+from tests.support.discovery import ADD, accounting_firm, all_entries, discover, invoiced
 from tests.support.efactura import CHECKLIST, INTEGRATION
 from tests.support.factories import holder
-
-
-def invoiced_of(key: str) -> set[str]:
-    return set(invoicing(holder(key).firm_cui).clients)
 
 
 async def checklist(service, token: str, company_id: str, lang: str | None = None) -> dict:
@@ -54,7 +50,7 @@ async def test_a_firm_without_rights_on_its_own_cui_is_told_what_to_do(service, 
     assert note.title == "Portofoliul nu poate fi descoperit complet" and unlinked.firm_cui in note.body
 
     # The clients it does have rights for can still be added; the run then keeps them, still saying why it is partial.
-    client = sorted(invoiced_of("small"))[0]
+    client = sorted(invoiced("small"))[0]
     added = (await service.client(token).execute(ADD, id=firm["id"], cuis=[client]))["addPortfolioCompanies"]
     assert added["errors"] == []
     run = await discover(service, token, firm["id"])
@@ -106,7 +102,7 @@ async def test_authorize_restart_the_server_then_discover(start_service, db):
     await first.stop()
     second = await start_service()  # same database, same sandbox state beside it
     run = await discover(second, token, firm["id"])
-    assert (run["status"], run["found"]) == ("SUCCEEDED", len(invoiced_of("small")))
+    assert (run["status"], run["found"]) == ("SUCCEEDED", len(invoiced("small")))
     integration = (await second.client(token).execute(INTEGRATION, id=firm["id"]))["efacturaIntegration"]
     assert integration["status"] == "ACTIVE" and integration["lastError"] is None
 
@@ -118,7 +114,7 @@ async def test_a_partial_run_leaves_is_new_as_it_was(service, db):
     run = await discover(service, token, firm["id"])
     assert run["status"] == "PARTIAL"
     entries = await all_entries(service, token, firm["id"])
-    assert len(entries) == len(invoiced_of("small")) and all(e["isNew"] for e in entries)
+    assert len(entries) == len(invoiced("small")) and all(e["isNew"] for e in entries)
 
 
 async def test_cuis_verified_recently_are_not_probed_again(start_service, db):
@@ -127,12 +123,12 @@ async def test_cuis_verified_recently_are_not_probed_again(start_service, db):
     await discover(service, token, firm["id"])
     before = len(service.sandbox.efactura.calls)
     run = await discover(service, token, firm["id"])
-    assert (run["status"], run["found"]) == ("SUCCEEDED", len(invoiced_of("small")))
+    assert (run["status"], run["found"]) == ("SUCCEEDED", len(invoiced("small")))
     # One list of the firm's invoices, plus the probes of the buyers without rights (never verified).
     asked = len(service.sandbox.efactura.calls) - before
     assert asked == 1 + len(invoicing(holder("small").firm_cui).without_rights)
     entries = await all_entries(service, token, firm["id"])
-    assert {e["cui"] for e in entries} == invoiced_of("small") and all(e["sources"] == ["INVOICED"] for e in entries)
+    assert {e["cui"] for e in entries} == invoiced("small") and all(e["sources"] == ["INVOICED"] for e in entries)
 
 
 async def test_the_daily_rediscovery_does_not_ring_a_known_rights_problem_again(service, db):

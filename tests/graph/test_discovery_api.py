@@ -4,6 +4,7 @@
 import httpx
 import pytest
 
+from anaf.sandbox.efactura_messages import invoicing, profile
 from anaf.sandbox.faults import FaultConfig
 from portofoliu.settings import SANDBOX_MOUNT
 from tests.support.discovery import (
@@ -13,20 +14,14 @@ from tests.support.discovery import (
     all_entries,
     discover,
     finished_run,
+    invoiced,
     start_discovery,
 )
-from anaf.sandbox.efactura_messages import invoicing, profile
 from tests.support.factories import holder, sandbox_company
 
 
 def clients_of(key: str) -> set[str]:
     return set(holder(key).clients)
-
-
-def invoiced_of(key: str) -> set[str]:
-    """The clients the holder's firm invoiced lately and its certificate has rights for: what
-    discovery finds with the OAuth token alone."""
-    return set(invoicing(holder(key).firm_cui).clients)
 
 
 def unreachable_of(key: str) -> set[str]:
@@ -48,7 +43,7 @@ async def test_small_portfolio_discovered_with_registry_names_and_notified(servi
     started = await start_discovery(service, token, firm["id"])
     assert started["status"] == "RUNNING"
     run = await finished_run(service, token, firm["id"])
-    expected = invoiced_of("small")
+    expected = invoiced("small")
     candidates = len(expected) + len(unreachable_of("small"))
     assert expected < clients_of("small")  # most clients were invoiced lately, not all
     assert (run["status"], run["total"], run["checked"], run["found"], run["newCount"]) == (
@@ -78,7 +73,7 @@ async def test_rediscovery_is_idempotent(service, db):
     second = await discover(service, token, firm["id"])
     assert second["id"] != first["id"] and second["status"] == "SUCCEEDED"
     assert (second["found"], second["newCount"]) == (first["found"], 0)
-    assert await PortfolioEntry.filter(firm_id=int(firm["id"])).count() == len(invoiced_of("small"))
+    assert await PortfolioEntry.filter(firm_id=int(firm["id"])).count() == len(invoiced("small"))
     assert not any(e["isNew"] for e in await all_entries(service, token, firm["id"]))
 
 
@@ -110,10 +105,10 @@ async def test_second_start_returns_the_running_run(service, db):
 async def test_rights_withdrawn_at_run_time_are_flagged_on_rediscovery(service, db):
     token, firm = await accounting_firm(service)
     await discover(service, token, firm["id"])
-    gone = sorted(invoiced_of("small"))[:2]
+    gone = sorted(invoiced("small"))[:2]
     await sandbox_control(service, "POST", "/rights", {"holder": "small", "withdraw": gone})
     run = await discover(service, token, firm["id"])
-    assert run["status"] == "SUCCEEDED" and run["found"] == len(invoiced_of("small")) - 2
+    assert run["status"] == "SUCCEEDED" and run["found"] == len(invoiced("small")) - 2
     entries = {e["cui"]: e for e in await all_entries(service, token, firm["id"])}
     assert sorted(c for c, e in entries.items() if e["rightsLostAt"]) == gone
     # Rights given back: the next run clears the flag.
@@ -126,7 +121,7 @@ async def test_hand_added_cuis_are_verified_at_anaf(service, db):
     from domain.portfolio.models import PortfolioEntry
 
     token, firm = await accounting_firm(service)
-    mine = sorted(invoiced_of("small"))[0]
+    mine = sorted(invoiced("small"))[0]
     not_mine = sorted(clients_of("medium"))[0]
     cuis = [f"RO {mine}", "12345678", not_mine, "abc", mine]
     result = (await service.client(token).execute(ADD, id=firm["id"], cuis=cuis))["addPortfolioCompanies"]
@@ -153,14 +148,14 @@ async def test_hand_added_cui_when_anaf_is_down_writes_nothing(service, db):
 async def test_known_cuis_not_invoiced_are_probed_one_by_one(service, db):
     """Clients added by hand that the firm did not invoice lately are checked one by one."""
     token, firm = await accounting_firm(service)
-    mine = sorted(clients_of("small") - invoiced_of("small"))[:3]
+    mine = sorted(clients_of("small") - invoiced("small"))[:3]
     assert len(mine) == 3
     await service.client(token).execute(ADD, id=firm["id"], cuis=mine)
     await sandbox_control(service, "POST", "/rights", {"holder": "small", "withdraw": mine[:1]})
     run = await discover(service, token, firm["id"])
-    candidates = len(invoiced_of("small")) + len(unreachable_of("small")) + 3
+    candidates = len(invoiced("small")) + len(unreachable_of("small")) + 3
     assert (run["status"], run["total"], run["checked"], run["found"]) == (
-        "SUCCEEDED", candidates, candidates, len(invoiced_of("small")) + 2)
+        "SUCCEEDED", candidates, candidates, len(invoiced("small")) + 2)
     entries = {e["cui"]: e for e in await all_entries(service, token, firm["id"])}
     assert entries[mine[0]]["rightsLostAt"] and not entries[mine[1]]["rightsLostAt"]
     assert entries[mine[1]]["sources"] == ["MANUAL"]
@@ -176,7 +171,7 @@ async def test_the_list_mode_scenario_takes_the_rights_list_without_probing(star
     assert (run["status"], run["found"]) == ("SUCCEEDED", len(clients_of("small")))
     entries = {e["cui"]: e for e in await all_entries(service, token, firm["id"])}
     assert set(entries) == clients_of("small")
-    some_invoiced = sorted(invoiced_of("small"))[0]
+    some_invoiced = sorted(invoiced("small"))[0]
     assert entries[some_invoiced]["sources"] == ["EFACTURA", "INVOICED"]
 
 
@@ -187,7 +182,7 @@ async def test_anaf_down_mid_run_ends_partial_then_a_new_run_finishes(service, d
     assert run["status"] == "PARTIAL" and "ANAF" in run["error"] and run["found"] == 0
     service.sandbox.faults.clear()
     run = await discover(service, token, firm["id"])
-    assert run["status"] == "SUCCEEDED" and run["found"] == len(invoiced_of("medium"))
+    assert run["status"] == "SUCCEEDED" and run["found"] == len(invoiced("medium"))
 
 
 async def test_slow_anaf_and_429s_are_waited_out(start_service, db):
@@ -198,7 +193,7 @@ async def test_slow_anaf_and_429s_are_waited_out(start_service, db):
     await sandbox_control(service, "PUT", "/efactura/config", {"per_minute": 10, "rate_window_seconds": 1})
     service.sandbox.faults["registry"] = FaultConfig(latency_ms=200)
     run = await discover(service, token, firm["id"])
-    assert (run["status"], run["found"]) == ("SUCCEEDED", len(invoiced_of("small")))
+    assert (run["status"], run["found"]) == ("SUCCEEDED", len(invoiced("small")))
     assert service.sandbox.efactura.rejected_429 >= 1
     assert service.sandbox.faults.injected["registry:latency"] >= 1
 
@@ -210,12 +205,12 @@ async def test_daily_quota_leaves_a_partial_run(start_service, db):
     # the run's read of its sent invoices).
     service = await start_service(sandbox_config=SandboxConfig(registry_min_interval=0.0, efactura_per_day_per_cui=2))
     token, firm = await accounting_firm(service)
-    cui = sorted(invoiced_of("small"))[0]
+    cui = sorted(invoiced("small"))[0]
     for _ in range(2):  # spends the CUI's calls for today
         await service.client(token).execute(ADD, id=firm["id"], cuis=[cui])
     run = await discover(service, token, firm["id"])  # the quota is hit mid-run, on that CUI's probe
     assert run["status"] == "PARTIAL" and "daily limit" in run["error"]
-    assert run["found"] == len(invoiced_of("small")) - 1  # the others were checked and kept
+    assert run["found"] == len(invoiced("small")) - 1  # the others were checked and kept
     entries = {e["cui"]: e for e in await all_entries(service, token, firm["id"])}
     assert entries[cui]["rightsLostAt"] is None  # not known to be lost: only not checkable today
     assert all(e["isNew"] for e in entries.values())  # a partial run leaves `isNew` as it was

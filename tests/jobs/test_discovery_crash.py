@@ -5,8 +5,7 @@ import asyncio
 
 from anaf.sandbox.faults import FaultConfig
 from domain.kernel.clock import now
-from tests.support.discovery import accounting_firm, finished_run, start_discovery
-from tests.support.factories import holder
+from tests.support.discovery import accounting_firm, finished_run, invoiced, start_discovery
 
 
 async def crashed_run(start_service):
@@ -30,7 +29,7 @@ async def test_a_crashed_run_resumes_at_start_up_at_once(start_service, db):
     second = await start_service(discovery_options={"stale_after_seconds": 120.0})
     done = await asyncio.wait_for(finished_run(second, token, firm["id"]), timeout=30)
     assert done["id"] == run["id"] and done["status"] == "SUCCEEDED"
-    assert done["found"] == len(holder("medium").cuis) - 1
+    assert done["found"] == len(invoiced("medium"))
 
 
 async def test_start_takes_over_a_crashed_run_at_once(start_service, db):

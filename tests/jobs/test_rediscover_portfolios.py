@@ -4,15 +4,8 @@ import asyncio
 
 from anaf.sandbox.faults import FaultConfig
 from jobs.rediscover_portfolios import rediscover_due
-from tests.support.discovery import accounting_firm, all_entries, finished_run, start_discovery
+from tests.support.discovery import accounting_firm, all_entries, finished_run, invoiced, start_discovery
 from tests.support.factories import holder
-
-
-def invoiced(key: str) -> set[str]:
-    """What discovery finds with the OAuth token alone: the invoiced clients it has rights for."""
-    from anaf.sandbox.efactura_messages import invoicing
-
-    return set(invoicing(holder(key).firm_cui).clients)
 
 
 async def test_job_starts_runs_only_for_due_authorized_firms(service, db):

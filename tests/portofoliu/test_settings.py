@@ -70,7 +70,7 @@ def test_production_needs_its_hosts(tmp_path):
     from anaf.sandbox.ca import ca_certificate_path
 
     s = load(tmp_path, ANAF_MODE="production", ANAF_CLIENT_ID="id", ANAF_CLIENT_SECRET="secret",
-             ANAF_REDIRECT_URI="https://portofoliu.example/anaf/oauth/callback", SECRET_KEY="k1:0123456789abcdef0123",
+             ANAF_REDIRECT_URI="https://portofoliu.example/anaf/oauth/callback", SECRET_KEY="k1:" + "0123456789abcdef" * 4,
              AGENT_TRUSTED_CA_FILE=str(ca_certificate_path()))
     assert s.anaf_registry_url.startswith("https://webservicesp.anaf.ro/")
     assert s.anaf_oauth_url == "https://logincert.anaf.ro/anaf-oauth2/v1"

@@ -2,9 +2,6 @@
 links of e-mails and ANAF's redirect), and never in place of the API's routes. And `serve --port`
 makes APP_URL (those links) follow the port unless APP_URL is set."""
 
-import asyncio
-import os
-import sys
 from dataclasses import replace
 from pathlib import Path
 from urllib.parse import parse_qs, urlsplit
@@ -16,7 +13,9 @@ from portofoliu.cli import with_served_app_url
 from portofoliu.settings import Settings
 from tests.support.efactura import START
 from tests.support.factories import CREATE_COMPANY, SIGN_UP, holder
-from tests.support.servers import app_factory, bind_loopback, serve
+from tests.support.graphql import GraphQLClient
+from tests.support.processes import service_process
+from tests.support.servers import app_factory, serve
 
 ROOT = Path(__file__).resolve().parents[2]
 INDEX = "<!doctype html><title>Portofoliu</title><div id=root></div>"
@@ -51,7 +50,9 @@ async def test_app_paths_get_the_client_and_api_paths_keep_their_answers(setting
         assert answer.json() == {"data": {"me": None}}
         assert (await http.get("/anaf/oauth/callback", params={"error": "access_denied"})).status_code == 303
         assert (await http.get("/_sandbox/anaf/fixtures")).status_code == 200
-        for path in ("/metrics", "/graphql/extra", "/anaf/unknown", "/_outbox/x", "/favicon.ico", "/assets/gone.js", "/../pyproject.toml"):
+        metrics = await http.get("/metrics")
+        assert metrics.status_code == 200 and "portofoliu_http_requests_total" in metrics.text  # the API's, not the client
+        for path in ("/graphql/extra", "/anaf/unknown", "/_outbox/x", "/favicon.ico", "/assets/gone.js", "/../pyproject.toml"):
             assert (await http.get(path)).status_code == 404, path
         assert (await http.post("/invite/abc")).status_code in (404, 405)
 
@@ -77,36 +78,14 @@ def test_app_url_follows_the_port_unless_set():
 
 
 async def test_serve_on_another_port_sends_anaf_back_to_that_port(tmp_path):
-    sock = bind_loopback()
-    port = sock.getsockname()[1]
-    sock.close()
-    env = {k: v for k, v in os.environ.items() if not k.startswith(("DATABASE_URL", "BROADCAST_URL", "SMTP_URL", "SECRET_KEY", "ANAF_", "APP_URL"))}
-    env["PYTHONPATH"] = str(ROOT)
-    proc = await asyncio.create_subprocess_exec(sys.executable, "-m", "portofoliu", "serve", "--port", str(port), "--log-level", "warning",
-                                                cwd=tmp_path, env=env, stdout=asyncio.subprocess.DEVNULL, stderr=asyncio.subprocess.DEVNULL)
-    base = f"http://127.0.0.1:{port}"
-    try:
-        async with httpx.AsyncClient(timeout=20) as http:
-            for _ in range(200):
-                try:
-                    if (await http.get(f"{base}/readyz")).status_code == 200:
-                        break
-                except httpx.TransportError:
-                    pass
-                await asyncio.sleep(0.05)
-            else:
-                raise AssertionError("service did not become ready")
-
-            async def gql(query, token=None, **variables):
-                headers = {"Authorization": f"Bearer {token}"} if token else {}
-                body = (await http.post(f"{base}/graphql", json={"query": query, "variables": variables}, headers=headers)).json()
-                assert "errors" not in body, body
-                return body["data"]
-
-            token = (await gql(SIGN_UP, input={"email": "ioana@example.ro", "password": "parola-buna-2024", "name": "Ioana Popescu"}))["signUp"]["token"]
-            company = (await gql(CREATE_COMPANY, token, input={"cui": holder("small").firm_cui, "providesAccountingServices": True}))["createCompany"]["company"]
-            url = (await gql(START, token, id=company["id"]))["startEfacturaAuthorization"]["authorizationUrl"]
-            assert parse_qs(urlsplit(url).query)["redirect_uri"] == [f"http://localhost:{port}/anaf/oauth/callback"]
-    finally:
-        proc.terminate()
-        await asyncio.wait_for(proc.wait(), 15)
+    async with service_process({}, newcomer_in=tmp_path) as base:
+        port = urlsplit(base).port
+        anonymous = GraphQLClient(f"{base}/graphql")
+        token = (await anonymous.execute(SIGN_UP, input={"email": "ioana@example.ro", "password": "parola-buna-2024",
+                                                         "name": "Ioana Popescu"}))["signUp"]["token"]
+        client = GraphQLClient(f"{base}/graphql", token=token)
+        company = (await client.execute(CREATE_COMPANY, input={"cui": holder("small").firm_cui, "providesAccountingServices": True}))["createCompany"]["company"]
+        url = (await client.execute(START, id=company["id"]))["startEfacturaAuthorization"]["authorizationUrl"]
+        assert parse_qs(urlsplit(url).query)["redirect_uri"] == [f"http://localhost:{port}/anaf/oauth/callback"]
+        for c in (anonymous, client):
+            await c.aclose()

@@ -58,3 +58,12 @@ async def all_entries(service, token: str, company_id: str, **filters) -> list[d
         if not page["pageInfo"]["hasNextPage"]:
             return entries
         after = page["pageInfo"]["endCursor"]
+
+
+def invoiced(key: str) -> set[str]:
+    """The clients the holder's firm invoiced lately and its certificate has rights for: what
+    discovery finds with the OAuth token alone."""
+    from anaf.sandbox.efactura_messages import invoicing
+    from tests.support.factories import holder
+
+    return set(invoicing(holder(key).firm_cui).clients)

@@ -72,27 +72,37 @@ async def throwaway_redis() -> AsyncIterator[ThrowawayRedis]:
         await redis.kill()
 
 
+# What a newcomer's shell does not have: the service's settings (it runs on the embedded default).
+SERVICE_SETTINGS = ("DATABASE_URL", "BROADCAST_URL", "SMTP_URL", "SECRET_KEY", "ANAF_", "APP_URL", "JOBS_ENABLED")
+
+
 @asynccontextmanager
-async def service_process(env: dict[str, str]) -> AsyncIterator[str]:
+async def service_process(env: dict[str, str], *, newcomer_in: Path | None = None) -> AsyncIterator[str]:
     """`python -m portofoliu serve` in its own process (nothing shared in memory with the test);
-    yields its base URL once /healthz answers."""
+    yields its base URL once it is ready (/readyz: database reachable, migrations applied).
+    `newcomer_in`: run it as a newcomer does, in that empty folder with none of the service's settings
+    (SQLite there, jobs on); otherwise beside the code, with jobs off and `env` added."""
     port = free_port()
+    if newcomer_in is None:
+        cwd, base_env = ROOT, {**os.environ, "JOBS_ENABLED": "false"}
+    else:
+        cwd, base_env = newcomer_in, {k: v for k, v in os.environ.items() if not k.startswith(SERVICE_SETTINGS)}
     process = subprocess.Popen([sys.executable, "-m", "portofoliu", "serve", "--port", str(port), "--log-level", "warning"],
-                               cwd=ROOT, env={**os.environ, "JOBS_ENABLED": "false", "PYTHONPATH": str(ROOT), **env},
-                               stdout=subprocess.DEVNULL)
+                               cwd=cwd, env={**base_env, "PYTHONPATH": str(ROOT), **env}, stdout=subprocess.DEVNULL)
     url = f"http://127.0.0.1:{port}"
     try:
         async with httpx.AsyncClient(timeout=1.0) as http:
-            for _ in range(300):
+            for _ in range(400):
                 if process.poll() is not None:
                     raise RuntimeError(f"the service process exited with {process.returncode}")
                 try:
-                    if (await http.get(url + "/healthz")).status_code == 200:
+                    if (await http.get(url + "/readyz")).status_code == 200:
                         break
                 except httpx.TransportError:
-                    await asyncio.sleep(0.05)
+                    pass
+                await asyncio.sleep(0.05)
             else:
-                raise RuntimeError("the service process did not start")
+                raise RuntimeError("the service process did not become ready")
         yield url
     finally:
         process.send_signal(signal.SIGTERM)

@@ -1,5 +1,6 @@
 import { createContext, useCallback, useContext, useMemo, useState, type ReactNode } from "react";
 import { useQuery } from "urql";
+import { useI18n } from "./i18n";
 import { CompaniesQuery } from "./operations";
 import type { CompaniesQuery as CompaniesData } from "./gql/graphql";
 
@@ -37,4 +38,20 @@ export function useCompanies(): Companies {
   const ctx = useContext(CompanyContext);
   if (!ctx) throw new Error("useCompanies outside CompanyProvider");
   return ctx;
+}
+
+export function isVerified(verification: string): boolean {
+  return verification === "VERIFIED_BY_EFACTURA" || verification === "VERIFIED_BY_INVITATION";
+}
+
+/** How the viewer's tie to one of their companies is proven (the mark is for the eye only). */
+export function VerificationBadge({ verification }: { verification: CompanyEdge["company"]["verification"] }) {
+  const { t } = useI18n();
+  const verified = isVerified(verification);
+  return (
+    <span className={`pill pill-${verified ? "VERIFIED" : "UNVERIFIED"}`} data-testid="verification" title={t("verificationOf")}>
+      <span aria-hidden="true">{verified ? "✓ " : "! "}</span>
+      {t(`ver_${verification}`)}
+    </span>
+  );
 }

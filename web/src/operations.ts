@@ -30,8 +30,26 @@ export const CompaniesQuery = graphql(`
       relationship
       since
       via { id name }
-      company { id cui name address registrationNumber providesAccountingServices efactura { companyId status } }
+      company { id cui name address registrationNumber providesAccountingServices membersMayInvite verification efactura { companyId status } }
     }
+  }
+`);
+
+export const CompanyClaimantsQuery = graphql(`
+  query CompanyClaimants($companyId: ID!) {
+    company(id: $companyId) { id claimants { user { id name email } since } }
+  }
+`);
+
+export const RemoveClaimantMutation = graphql(`
+  mutation RemoveCompanyClaimant($companyId: ID!, $userId: ID!) {
+    removeCompanyClaimant(companyId: $companyId, userId: $userId) { company { id claimants { user { id name email } since } } errors { code field message } }
+  }
+`);
+
+export const SetMembersMayInviteMutation = graphql(`
+  mutation SetMembersMayInvite($companyId: ID!, $enabled: Boolean!) {
+    setMembersMayInvite(companyId: $companyId, enabled: $enabled) { company { id membersMayInvite } errors { code field message } }
   }
 `);
 

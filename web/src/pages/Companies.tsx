@@ -1,15 +1,18 @@
 import { useEffect, useState, type FormEvent } from "react";
 import { Link } from "react-router";
 import { useMutation, useQuery, useSubscription } from "urql";
-import { useCompanies, type CompanyEdge } from "../company";
+import { isVerified, useCompanies, VerificationBadge, type CompanyEdge } from "../company";
 import { useI18n } from "../i18n";
 import type { DiscoveryRun, PortfolioStatus } from "../gql/graphql";
 import {
   AddCompaniesMutation,
+  CompanyClaimantsQuery,
   DiscoverySubscription,
   InvitationUpdatedSubscription,
   PortfolioQuery,
   PortfolioSummaryQuery,
+  RemoveClaimantMutation,
+  SetMembersMayInviteMutation,
   StartDiscoveryMutation,
 } from "../operations";
 import { Alert, ErrorList, Field, PageTitle, type UserErrorLike } from "../ui";
@@ -29,7 +32,11 @@ export function CompaniesPage() {
       <PageTitle>{t("navCompanies")}</PageTitle>
       <section aria-labelledby="own-title">
         <h2 id="own-title">{t("ownCompanies")}</h2>
-        <CompanyList edges={own} />
+        <ul className="company-list own-companies" data-testid="own-companies">
+          {own.map((e) => (
+            <OwnCompany key={e.company.id} edge={e} />
+          ))}
+        </ul>
       </section>
       <section aria-labelledby="collab-title">
         <h2 id="collab-title">{t("collaborating")}</h2>
@@ -52,6 +59,139 @@ function CompanyList({ edges }: { edges: CompanyEdge[] }) {
         </li>
       ))}
     </ul>
+  );
+}
+
+/** One of the viewer's own companies: how their ownership is proven, and (verified) its administration. */
+function OwnCompany({ edge }: { edge: CompanyEdge }) {
+  const { t } = useI18n();
+  const { company } = edge;
+  const verified = isVerified(company.verification);
+  const headingId = `company-${company.id}-name`;
+  return (
+    <li data-company={company.id} data-cui={company.cui}>
+      <div className="company-head">
+        <strong id={headingId}>{company.name}</strong> <span className="muted">CUI {company.cui}</span> <span className="pill">{t("rel_OWN")}</span>{" "}
+        <VerificationBadge verification={company.verification} />
+      </div>
+      {verified ? (
+        <CompanyAdministration companyId={company.id} companyName={company.name} firm={company.providesAccountingServices} membersMayInvite={company.membersMayInvite} />
+      ) : (
+        <div className="unverified">
+          <p>{t("unverifiedExplain")}</p>
+          <Link to={`/integrations/efactura?companyId=${encodeURIComponent(company.id)}`}>{t("authorizeFor", { name: company.name })}</Link>
+        </div>
+      )}
+    </li>
+  );
+}
+
+type Claimant = { user: { id: string; name: string; email: string }; since: string };
+
+/** For a company the viewer is verified for: unverified claimants (shown to owners and administrators
+ * only; removed after a confirmation) and, for an accounting firm, whether members may invite. */
+function CompanyAdministration({ companyId, companyName, firm, membersMayInvite }: { companyId: string; companyName: string; firm: boolean; membersMayInvite: boolean }) {
+  const { t, fmtDate } = useI18n();
+  const [{ data }, refetch] = useQuery({ query: CompanyClaimantsQuery, variables: { companyId } });
+  const [, remove] = useMutation(RemoveClaimantMutation);
+  const [{ fetching: saving }, setMayInvite] = useMutation(SetMembersMayInviteMutation);
+  const [confirming, setConfirming] = useState<Claimant | null>(null);
+  const [refocus, setRefocus] = useState<string | null>(null); // after "Renunță", the focus goes back to its "Elimină"
+  useEffect(() => {
+    if (refocus) document.getElementById(refocus)?.focus();
+    setRefocus(null);
+  }, [refocus]);
+  const cancelRemove = () => {
+    if (confirming) setRefocus(`remove-claimant-${companyId}-${confirming.user.id}`);
+    setConfirming(null);
+  };
+  const [notice, setNotice] = useState<string | null>(null);
+  const [errors, setErrors] = useState<UserErrorLike[]>([]);
+  const [removing, setRemoving] = useState(false);
+  const [mayInvite, setMayInviteShown] = useState(membersMayInvite); // moves at once; back if the change is refused
+  useEffect(() => setMayInviteShown(membersMayInvite), [membersMayInvite]);
+  const claimants = data?.company?.claimants ?? [];
+  const toggleId = `members-may-invite-${companyId}`;
+  const titleId = `claimants-${companyId}`;
+
+  const failure = (error: { graphQLErrors: readonly { extensions?: Record<string, unknown>; message: string }[] } | undefined, forbidden: string) => {
+    const first = error?.graphQLErrors[0];
+    return [{ code: "ERROR", message: first?.extensions?.code === "FORBIDDEN" ? forbidden : t("errorGeneric") }];
+  };
+  const confirmRemove = async () => {
+    if (!confirming) return;
+    setRemoving(true);
+    setErrors([]);
+    const result = await remove({ companyId, userId: confirming.user.id });
+    setRemoving(false);
+    const payload = result.data?.removeCompanyClaimant;
+    if (payload && !payload.errors.length) setNotice(t("claimantRemoved", { name: confirming.user.name }));
+    else setErrors(payload?.errors.length ? payload.errors : failure(result.error, t("settingOnlyManagers")));
+    setConfirming(null);
+    refetch({ requestPolicy: "network-only" });
+  };
+  const toggle = async (enabled: boolean) => {
+    setErrors([]);
+    setNotice(null);
+    setMayInviteShown(enabled);
+    const result = await setMayInvite({ companyId, enabled });
+    const payload = result.data?.setMembersMayInvite;
+    if (payload?.company && !payload.errors.length) setNotice(t(payload.company.membersMayInvite ? "membersMayInviteOn" : "membersMayInviteOff"));
+    else {
+      setMayInviteShown(!enabled);
+      setErrors(payload?.errors.length ? payload.errors : failure(result.error, t("settingOnlyManagers")));
+    }
+  };
+
+  return (
+    <div className="company-admin">
+      {notice ? <Alert kind="success">{notice}</Alert> : null}
+      <ErrorList errors={errors} />
+      {firm ? (
+        <div className="checkbox switch">
+          <input id={toggleId} type="checkbox" role="switch" checked={mayInvite} aria-busy={saving || undefined} aria-describedby={`${toggleId}-hint`} onChange={(e) => toggle(e.target.checked)} />
+          <label htmlFor={toggleId}>{t("membersMayInvite")}</label>
+          <small id={`${toggleId}-hint`} className="hint">
+            {t("membersMayInviteHint")}
+          </small>
+        </div>
+      ) : null}
+      {claimants.length ? (
+        <section aria-labelledby={titleId} className="claimants">
+          <h3 id={titleId}>
+            {t("claimantsTitle")} <span className="muted">· {companyName}</span>
+          </h3>
+          <p className="muted">{t("claimantsIntro")}</p>
+          <ul>
+            {claimants.map((c) => (
+              <li key={c.user.id} data-claimant={c.user.id}>
+                <span>
+                  <strong>{c.user.name}</strong> <span className="muted">{c.user.email}</span>
+                  <span className="muted small"> · {t("claimantSince", { date: fmtDate(c.since) })}</span>
+                </span>
+                {confirming?.user.id === c.user.id ? (
+                  <div className="card inset confirm" role="group" aria-label={t("removeClaimantLabel", { name: c.user.name })} onKeyDown={(e) => e.key === "Escape" && cancelRemove()}>
+                    <p>{t("removeClaimantConfirm", { name: c.user.name, email: c.user.email })}</p>
+                    <div className="row-actions">
+                      <button type="button" className="danger" onClick={confirmRemove} disabled={removing} autoFocus>
+                        {t("removeClaimantYes")}
+                      </button>
+                      <button type="button" onClick={cancelRemove}>
+                        {t("cancel")}
+                      </button>
+                    </div>
+                  </div>
+                ) : (
+                  <button type="button" id={`remove-claimant-${companyId}-${c.user.id}`} className="danger" aria-label={t("removeClaimantLabel", { name: c.user.name })} onClick={() => { setNotice(null); setConfirming(c); }}>
+                    {t("removeClaimant")}
+                  </button>
+                )}
+              </li>
+            ))}
+          </ul>
+        </section>
+      ) : null}
+    </div>
   );
 }
 

@@ -27,13 +27,33 @@ export function EfacturaPage() {
         {t("navIntegrations")} → {t("efacturaTitle")}
       </PageTitle>
       {status === "ok" ? <Alert kind="success">{t("efacturaSuccess")}</Alert> : null}
-      {status === "error" ? (
+      {status === "error" && reason === "NO_EFACTURA_RIGHTS" ? (
+        <NoRights company={own.find((e) => e.company.id === returnedFor)?.company ?? current?.company ?? null} />
+      ) : status === "error" ? (
         <Alert kind="error">
           {t("efacturaFailed")} {hasText(reasonKey) ? t(reasonKey) : reason ? t("reason_other", { reason }) : null}
         </Alert>
       ) : null}
       {fetching ? <p>{t("loading")}</p> : current ? <Integration companyId={current.company.id} companyName={current.company.name} /> : <p>{t("needCompany")}</p>}
     </>
+  );
+}
+
+/** The return from ANAF with a certificate that has no SPV rights on the company: what happened and what to do. */
+function NoRights({ company }: { company: { cui: string; name: string } | null }) {
+  const { t } = useI18n();
+  return (
+    <Alert kind="error">
+      <p className="alert-title">
+        <strong>{t("efacturaFailed")}</strong>
+      </p>
+      <p>{company ? t("noRightsFor", { cui: company.cui, name: company.name }) : t("reason_NO_EFACTURA_RIGHTS")}</p>
+      <p>{t("noRightsWhat")}</p>
+      <ul>
+        <li>{t("noRightsOtherCertificate")}</li>
+        <li>{t("noRightsAskAnaf")}</li>
+      </ul>
+    </Alert>
   );
 }
 
@@ -77,8 +97,10 @@ function Integration({ companyId, companyName }: { companyId: string; companyNam
         </span>
       </p>
       {integration.lastError ? (
-        <Alert kind="warning">
-          {t("lastError")}: {integration.lastError}
+        <Alert kind={integration.status === "ERROR" ? "error" : "warning"}>
+          <span data-testid="efactura-last-error">
+            {t("lastError")}: {integration.lastError}
+          </span>
         </Alert>
       ) : null}
       {active && daysLeft !== null && daysLeft <= WARN_DAYS ? <Alert kind="warning">{t("expiryWarning", { days: Math.max(daysLeft, 0) })}</Alert> : null}
@@ -113,7 +135,7 @@ function Integration({ companyId, companyName }: { companyId: string; companyNam
       ) : (
         <div className="row-actions">
           <button type="button" className="primary" onClick={() => setConfiguring(true)}>
-            {active ? t("reauthorize") : t("activate")}
+            {active || integration.status === "ERROR" || integration.status === "EXPIRED" ? t("reauthorize") : t("activate")}
           </button>
           {integration.status !== "NOT_CONFIGURED" ? (
             <button type="button" onClick={forget} disabled={leaving}>

@@ -1,7 +1,7 @@
 import { useState, type FormEvent } from "react";
 import { Link, useLocation } from "react-router";
 import { useMutation, useQuery } from "urql";
-import { useCompanies } from "../company";
+import { isVerified, useCompanies, VerificationBadge } from "../company";
 import { hasText, useI18n } from "../i18n";
 import { ChecklistQuery, CreateCompanyMutation, SetAccountingMutation } from "../operations";
 import { Alert, ErrorList, errorsAt, Field, PageTitle, type UserErrorLike } from "../ui";
@@ -18,7 +18,13 @@ export function HomePage() {
       {notice && hasText(notice) ? <Alert kind="success">{t(notice)}</Alert> : null}
       <p className="muted">
         {t("cui")} {current.company.cui}
-        {current.company.address ? ` · ${current.company.address}` : ""}
+        {current.company.address ? ` · ${current.company.address}` : ""} <VerificationBadge verification={current.company.verification} />
+        {isVerified(current.company.verification) ? null : (
+          <>
+            {" "}
+            <Link to="/companies">{t("howToProve")}</Link>
+          </>
+        )}
       </p>
       {current.company.providesAccountingServices ? (
         <Checklist companyId={current.company.id} />

@@ -38,7 +38,7 @@ function Table({ companyId }: { companyId: string }) {
     const result = kind === "resend" ? await resend({ id }) : await revoke({ id });
     const payload = result.data && ("resendInvitation" in result.data ? result.data.resendInvitation : result.data.revokeInvitation);
     if (payload?.errors.length) setErrors(payload.errors);
-    else if (result.error) setErrors([{ code: "ERROR", message: result.error.graphQLErrors[0]?.message ?? t("errorGeneric") }]);
+    else if (result.error) setErrors([{ code: "ERROR", message: result.error.graphQLErrors[0]?.extensions?.code === "FORBIDDEN" ? t("inviteForbidden") : (result.error.graphQLErrors[0]?.message ?? t("errorGeneric")) }]);
     else setDone(t(kind === "resend" ? "resent" : "revoked", { name: label }));
     refetch({ requestPolicy: "network-only" });
   };

@@ -71,7 +71,8 @@ function Grid({ companyId }: { companyId: string }) {
     const result = await send({ companyId, invitations, idempotencyKey: crypto.randomUUID() });
     const payload = result.data?.sendInvitations;
     if (!payload) {
-      setGeneral([{ code: "ERROR", message: result.error?.graphQLErrors[0]?.message ?? t("errorGeneric") }]);
+      const first = result.error?.graphQLErrors[0];
+      setGeneral([{ code: "ERROR", message: first?.extensions?.code === "FORBIDDEN" ? t("inviteForbidden") : (first?.message ?? t("errorGeneric")) }]);
       return;
     }
     // field paths name the row sent: ["invitations", "<index>", "<column>"]
