@@ -120,11 +120,20 @@ class PortofoliuGraphQL(GraphQL):
             multipart_uploads_enabled=True,
         )
 
+    # JSON through orjson; what it refuses and the standard library reads (unpaired surrogates, NaN)
+    # goes the standard way, so every request and answer is treated as before (the input limits
+    # then refuse such strings with INVALID_INPUT).
     def decode_json(self, data: str | bytes) -> object:
-        return orjson.loads(data)
+        try:
+            return orjson.loads(data)
+        except orjson.JSONDecodeError:
+            return super().decode_json(data)
 
-    def encode_json(self, data: object) -> bytes:
-        return orjson.dumps(data)
+    def encode_json(self, data: object) -> str | bytes:
+        try:
+            return orjson.dumps(data)
+        except orjson.JSONEncodeError:
+            return super().encode_json(data)
 
     async def parse_http_body(self, request):
         content_type, _ = parse_content_type(request.content_type or "")

@@ -3,12 +3,13 @@
 from __future__ import annotations
 
 import strawberry
-from strawberry.extensions import AddValidationRules, DisableIntrospection, MaxTokensLimiter, ParserCache, ValidationCache
+from strawberry.extensions import AddValidationRules, DisableIntrospection, MaxTokensLimiter
 from strawberry.extensions.max_aliases import create_validator as max_aliases_rule
 from strawberry.extensions.query_depth_limiter import create_validator as max_depth_rule
 from strawberry.schema.config import StrawberryConfig
 from strawberry.tools import merge_types
 
+from graph.documents import DocumentCache, ValidatedDocumentCache
 from graph.execution import CompilingExecutionContext
 from graph.lookup_limit import RegistryLookupLimit
 from graph.resolvers import accounts, companies, efactura, invitations, notifications, portfolio
@@ -41,8 +42,8 @@ def build_schema(*, introspection: bool = True, suggestions: bool = True) -> str
     extensions = [
         lambda: AddValidationRules(LIMIT_RULES),
         lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-        lambda: ParserCache(maxsize=DOCUMENT_CACHE_SIZE),
-        lambda: ValidationCache(maxsize=DOCUMENT_CACHE_SIZE),
+        lambda: DocumentCache(maxsize=DOCUMENT_CACHE_SIZE),
+        lambda: ValidatedDocumentCache(maxsize=DOCUMENT_CACHE_SIZE),
         *input_limit_extensions(),
         lambda: ApiErrors(suggestions=suggestions),
     ]
