@@ -129,9 +129,11 @@ class PortofoliuGraphQL(GraphQL):
         except orjson.JSONDecodeError:
             return super().decode_json(data)
 
-    def encode_json(self, data: object) -> str | bytes:
+    def encode_json(self, data: object) -> str:
+        # Text, not bytes: Strawberry sends bytes as binary WebSocket frames, which graphql-transport-ws
+        # clients (graphql-ws in a browser) cannot read.
         try:
-            return orjson.dumps(data)
+            return orjson.dumps(data).decode()
         except orjson.JSONEncodeError:
             return super().encode_json(data)
 

@@ -91,7 +91,7 @@ async def screen(page, name: str) -> None:
 
 
 @pytest.fixture
-async def web(settings, smtp_server):
+async def web(settings, smtp_server, tmp_path):
     """The whole service on a loopback port, APP_URL its own address (so e-mailed links and ANAF's
     redirect come back to it), e-mail to the SMTP sink (sent when the test calls `send_mail`)."""
     from anaf.efactura import EfacturaClient
@@ -106,7 +106,11 @@ async def web(settings, smtp_server):
     def build(base_url: str):
         app_settings = replace(settings, app_url=base_url, smtp_url=smtp_server.url)
         holder["settings"] = app_settings
-        holder["app"] = create_app(app_settings, self_url=base_url, migrate=False, sandbox_config=SandboxConfig(registry_min_interval=0.0),
+        holder["app"] = create_app(app_settings, self_url=base_url, migrate=False, sandbox_config=SandboxConfig(
+                                       registry_min_interval=0.0,
+                                       # The sandbox's kept state (ANAF's call counters and quotas included) per test, as in
+                                       # tests/conftest.py: with PostgreSQL it would otherwise be shared by the whole session.
+                                       state_path=str(tmp_path / "anaf-sandbox.sqlite3")),
                                    registry_factory=lambda http, url: RegistryClient(http, url, min_interval=0.0, backoff_initial=0.05, backoff_max=0.2, max_attempts=3),
                                    efactura_factory=lambda http, url, **kw: EfacturaClient(http, url, **kw, **FAST_EFACTURA),
                                    discovery_options=FAST_DISCOVERY)

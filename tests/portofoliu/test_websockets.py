@@ -41,3 +41,20 @@ async def test_shutdown_closes_open_sockets_with_1001_and_a_reason(settings, db)
         await ws.subscribe(NOTIFICATION_ADDED)
     closed = await ws.wait_closed()
     assert (closed.code, closed.reason) == (1001, "server shutting down")
+
+
+async def test_every_message_is_a_text_frame(service):
+    """graphql-transport-ws is a text protocol: a browser's graphql-ws cannot read binary frames."""
+    import json
+
+    from websockets.asyncio.client import connect
+
+    token, _ = await api_user(service)
+    url = service.graphql_url.replace("http://", "ws://")
+    async with connect(url, subprotocols=["graphql-transport-ws"]) as ws:
+        await ws.send(json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {token}"}}))
+        ack = await ws.recv()
+        await ws.send(json.dumps({"id": "1", "type": "subscribe", "payload": {"query": "subscription { unreadNotificationCountChanged }"}}))
+        first = await ws.recv()
+    assert isinstance(ack, str) and json.loads(ack)["type"] == "connection_ack"
+    assert isinstance(first, str) and json.loads(first)["payload"] == {"data": {"unreadNotificationCountChanged": 0}}
