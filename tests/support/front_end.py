@@ -22,7 +22,6 @@ import asyncio
 import datetime as dt
 import os
 import shutil
-import signal
 import subprocess
 import tempfile
 import textwrap
@@ -42,7 +41,7 @@ from anaf.certificates import certificate_serial_hex
 from anaf.sandbox.ca import ca_certificate_path, server_credentials_paths
 from anaf.sandbox.dataset import get_dataset
 from anaf.sandbox.spv import list_messages_answer
-from tests.support.processes import free_port
+from tests.support.processes import free_port, stop
 from tests.support.requirements import service_missing
 from tests.support.servers import serve
 
@@ -228,12 +227,7 @@ async def spv_front_end(*, certificate: Path | None = None, key: Path | None = N
             await _wait_listening(front)
             yield front
         finally:
-            process.send_signal(signal.SIGTERM)
-            try:
-                await asyncio.to_thread(process.wait, 10)
-            except subprocess.TimeoutExpired:
-                process.kill()
-                await asyncio.to_thread(process.wait)
+            await stop(process, grace=10)
             shutil.rmtree(root, ignore_errors=True)
 
 

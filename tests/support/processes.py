@@ -72,6 +72,16 @@ async def throwaway_redis() -> AsyncIterator[ThrowawayRedis]:
         await redis.kill()
 
 
+async def stop(process: subprocess.Popen, *, grace: float = 15) -> None:
+    """SIGTERM, then SIGKILL if it has not exited within `grace` seconds."""
+    process.send_signal(signal.SIGTERM)
+    try:
+        await asyncio.to_thread(process.wait, grace)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        await asyncio.to_thread(process.wait)
+
+
 # What a newcomer's shell does not have: the service's settings (it runs on the embedded default).
 SERVICE_SETTINGS = ("DATABASE_URL", "BROADCAST_URL", "SMTP_URL", "SECRET_KEY", "ANAF_", "APP_URL", "JOBS_ENABLED")
 
@@ -105,9 +115,4 @@ async def service_process(env: dict[str, str], *, newcomer_in: Path | None = Non
                 raise RuntimeError("the service process did not become ready")
         yield url
     finally:
-        process.send_signal(signal.SIGTERM)
-        try:
-            await asyncio.to_thread(process.wait, 15)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            await asyncio.to_thread(process.wait)
+        await stop(process)
