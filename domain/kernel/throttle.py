@@ -17,6 +17,7 @@ work, so a rolled-back write gives its slot back too.
 from __future__ import annotations
 
 import hashlib
+import math
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Iterable, Mapping
@@ -107,6 +108,12 @@ async def give_back(amounts: Mapping[str, int], window: timedelta, at: datetime 
             await ThrottleCounter.filter(key=key, bucket=bucket).update(hits=F("hits") - amount)
 
 
+def _carried(previous: int, elapsed: float) -> int:
+    """What the previous window still weighs, rounded up: rounding down would let one attempt more
+    than the limit through just after a window turns."""
+    return math.ceil(previous * (1 - elapsed))
+
+
 async def take_many(amounts: Mapping[str, int], *, limit: int, window: timedelta,
                     at: datetime | None = None) -> dict[str, int]:
     """Take `amounts[key]` slots of each key, as many as fit under `limit` (all or part of each);
@@ -119,7 +126,7 @@ async def take_many(amounts: Mapping[str, int], *, limit: int, window: timedelta
     granted: dict[str, int] = {}
     excess: dict[str, int] = {}
     for key, amount in wanted.items():
-        carried = int(previous.get(key, 0) * (1 - elapsed))
+        carried = _carried(previous.get(key, 0), elapsed)
         room = limit - carried - (counts[key] - amount)  # what was free before this request added
         granted[key] = max(0, min(amount, room))
         if granted[key] < amount:
@@ -163,7 +170,7 @@ async def used(key: str, window: timedelta) -> int:
     at = now()
     bucket, elapsed = _bucket(window, at)
     rows = dict(await ThrottleCounter.filter(key=key, bucket__in=[bucket - 1, bucket]).values_list("bucket", "hits"))
-    return rows.get(bucket, 0) + int(rows.get(bucket - 1, 0) * (1 - elapsed))
+    return rows.get(bucket, 0) + _carried(rows.get(bucket - 1, 0), elapsed)
 
 
 async def clear(key: str) -> None:
