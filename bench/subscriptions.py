@@ -246,10 +246,10 @@ async def main(subscribers: int, rounds: int, singles: int) -> None:
         await broadcast.connect()
         stack.push_async_callback(broadcast.disconnect)
 
-        async def publish(channel, payload):
+        async def publish(committed):
             if clock.published is None:
                 clock.published = time.perf_counter()
-            await broadcast.publish(channel, json.dumps(payload))
+            await broadcast.publish_many([(channel, json.dumps(payload)) for channel, payload in committed])
 
         clock = CommitClock()
         events.set_publisher(publish)

@@ -130,7 +130,7 @@ def create_app(settings: Settings, *, self_url: str, migrate: bool | None = None
         app.state.services = services
         async with RegisterTortoise(app, config=tortoise_config(settings.database_url, pool_max=settings.database_pool_max)):
             await services.broadcast.connect()
-            events.set_publisher(services.publish)
+            events.set_publisher(services.publish_committed)
             if services.discovery.options.resume_on_start:
                 await resume_discovery(services)
             running = []

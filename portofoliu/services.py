@@ -112,13 +112,17 @@ class Services:
     extra: dict[str, Any] = field(default_factory=dict)
 
     async def publish(self, channel: str, payload: dict[str, Any]) -> None:
+        await self.publish_committed([(channel, payload)])
+
+    async def publish_committed(self, events: list[tuple[str, dict[str, Any]]]) -> None:
+        """A commit's events, handed to the backend together (one round trip for a whole burst)."""
         if self.broadcast is not None:
-            await self.broadcast.publish(channel=channel, message=json.dumps(payload))
+            await self.broadcast.publish_many([(channel, json.dumps(payload)) for channel, payload in events])
 
     async def sessions_revoked(self, *session_ids: int) -> None:
         """Tell every process that these sessions are gone, so their open sockets close."""
-        for session_id in session_ids:
-            await self.publish(f"session:{session_id}", {"kind": "session_revoked", "sessionId": session_id})
+        await self.publish_committed([(f"session:{session_id}", {"kind": "session_revoked", "sessionId": session_id})
+                                      for session_id in session_ids])
 
     @cached_property
     def trusted_agent_cas(self) -> list[x509.Certificate]:

@@ -18,7 +18,9 @@ from tortoise.transactions import in_transaction
 
 log = logging.getLogger(__name__)
 
-Publisher = Callable[[str, dict[str, Any]], Awaitable[None]]
+# Takes every event of one commit at once, so a commit notifying thousands of users reaches the
+# pub/sub backend in one round trip rather than thousands.
+Publisher = Callable[[list[tuple[str, dict[str, Any]]]], Awaitable[None]]
 _publisher: Publisher | None = None
 _pending: ContextVar[list[tuple[str, dict[str, Any]]] | None] = ContextVar("pending_events", default=None)
 
@@ -74,10 +76,10 @@ def emit(channel: str, kind: str, **ids: Any) -> None:
 async def publish_all(events: list[tuple[str, dict[str, Any]]]) -> None:
     """Publish committed events. A failure is logged, never raised: the rows already hold the truth
     and a subscriber's cursor replays what a lost event would have announced."""
-    if _publisher is None:
+    if _publisher is None or not events:
         return
-    for channel, payload in events:
-        try:
-            await _publisher(channel, payload)
-        except Exception:  # noqa: BLE001 - see docstring
-            log.warning("could not publish %s on %s", payload.get("kind"), channel, exc_info=True)
+    try:
+        await _publisher(events)
+    except Exception:  # noqa: BLE001 - see docstring
+        kinds = sorted({str(payload.get("kind")) for _, payload in events})
+        log.warning("could not publish %d event(s) (%s)", len(events), ", ".join(kinds), exc_info=True)

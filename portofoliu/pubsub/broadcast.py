@@ -102,6 +102,15 @@ class BoundedBroadcast(Broadcast):
     async def publish(self, channel: str, message: Any) -> None:
         await self._backend.publish(channel, message)
 
+    async def publish_many(self, messages: list[tuple[str, Any]]) -> None:
+        """Publish in order; a backend that can sends them together (`publish_many`), in one round trip."""
+        publish_many = getattr(self._backend, "publish_many", None)
+        if publish_many is not None:
+            await publish_many(messages)
+            return
+        for channel, message in messages:
+            await self._backend.publish(channel, message)
+
 
 class LiveSubscriber(Subscriber):
     """broadcaster's subscriber, plus taking what is already queued without waiting (to coalesce)."""

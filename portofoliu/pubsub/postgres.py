@@ -33,6 +33,13 @@ class PayloadTooLarge(ValueError):
     """A NOTIFY payload of 8000 bytes or more: PostgreSQL would refuse it."""
 
 
+def _payload(channel: str, message: Any) -> str:
+    text = message if isinstance(message, str) else str(message)
+    if len(text.encode()) > MAX_PAYLOAD_BYTES:
+        raise PayloadTooLarge(f"NOTIFY payload of {len(text.encode())} bytes on {channel}: publish ids, not rows")
+    return text
+
+
 def _dsn(url: str) -> str:
     return url.replace("postgresql://", "postgres://", 1)
 
@@ -93,11 +100,16 @@ class PostgresBackend(BroadcastBackend):
                     self._lost.set()
 
     async def publish(self, channel: str, message: Any) -> None:
-        text = message if isinstance(message, str) else str(message)
-        if len(text.encode()) > MAX_PAYLOAD_BYTES:
-            raise PayloadTooLarge(f"NOTIFY payload of {len(text.encode())} bytes on {channel}: publish ids, not rows")
+        await self.publish_many([(channel, message)])
+
+    async def publish_many(self, messages: list[tuple[str, Any]]) -> None:
+        """Every NOTIFY of the list from one connection, pipelined by asyncpg's executemany."""
+        texts = [(channel, _payload(channel, message)) for channel, message in messages]
         async with self._pool.acquire() as conn:
-            await conn.execute("SELECT pg_notify($1, $2)", channel, text)
+            if len(texts) == 1:
+                await conn.execute("SELECT pg_notify($1, $2)", *texts[0])
+            else:
+                await conn.executemany("SELECT pg_notify($1, $2)", texts)
 
     async def next_published(self) -> Event:
         return await self._inbox.get()

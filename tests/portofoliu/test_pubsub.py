@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+from contextlib import asynccontextmanager
 
 import pytest
 
@@ -83,3 +84,45 @@ async def test_postgres_refuses_a_payload_it_could_not_carry():
             assert (await asyncio.wait_for(events.get(), 3)).message == "y" * 7000
     finally:
         await broadcast.disconnect()
+
+
+@asynccontextmanager
+async def connected(backend: str):
+    """A broadcast on a throwaway Redis or on the test PostgreSQL, with room for big bursts."""
+    if backend == "redis":
+        async with throwaway_redis() as redis:
+            broadcast = create_broadcast(redis.url, queue_size=4096)
+            await broadcast.connect()
+            try:
+                yield broadcast
+            finally:
+                await broadcast.disconnect()
+        return
+    broadcast = create_broadcast(PG_URL, queue_size=4096)
+    try:
+        await broadcast.connect()
+    except OSError as exc:
+        if os.environ.get("REQUIRE_SERVICES") == "1":
+            raise
+        pytest.skip(f"PostgreSQL unreachable: {exc}")
+    try:
+        yield broadcast
+    finally:
+        await broadcast.disconnect()
+
+
+@pytest.mark.parametrize("backend", [pytest.param("redis", marks=pytest.mark.redis), "postgres"])
+async def test_a_burst_published_together_reaches_every_channel_in_order(backend):
+    """One commit's events go out together (pipelined); each channel still hears all of its own, in
+    order, and nothing of the others'."""
+    async with connected(backend) as broadcast:
+        channels = [f"portofoliu_burst_{n}" for n in range(3)]
+        async with broadcast.subscribe(channels[0]) as first, broadcast.subscribe(channels[1]) as second, \
+                broadcast.subscribe(channels[2]) as third:
+            burst = [(channels[n % 3], f"{n}") for n in range(2500)]
+            await broadcast.publish_many(burst)
+            for subscriber, channel in zip((first, second, third), channels):
+                heard = [(await asyncio.wait_for(subscriber.get(), 5)).message
+                         for _ in range(sum(1 for c, _ in burst if c == channel))]
+                assert heard == [message for c, message in burst if c == channel]
+                assert subscriber.pending() == []

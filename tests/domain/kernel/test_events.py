@@ -15,8 +15,8 @@ from tests.support.bell import ring
 def published():
     sent: list[tuple[str, dict]] = []
 
-    async def publisher(channel, payload):
-        sent.append((channel, payload))
+    async def publisher(committed):
+        sent.extend(committed)
 
     events.set_publisher(publisher)
     yield sent
