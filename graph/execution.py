@@ -13,6 +13,11 @@ attributes and serializes them with the schema's own scalars and enums, and runs
 Anything a plan does not expect (a null in a non-null field, a value a scalar cannot serialize)
 makes it give up on that object, which is then completed by graphql-core as before: the answer,
 errors and their paths included, is the same as without plans.
+
+Subscription events go the same way, one level up: an event's root field only hands the event on
+(Strawberry resolves a subscription field to the event itself), so when the root field's selection
+compiles, each event is answered by its plan instead of a whole execution of the operation. A burst
+of thousands of events, one per subscriber, pays for the serialising and little else.
 """
 
 from __future__ import annotations
@@ -21,6 +26,7 @@ from collections import OrderedDict
 from typing import Any, Callable
 
 from graphql import (
+    ExecutionResult,
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
@@ -29,7 +35,8 @@ from graphql import (
     is_non_null_type,
     is_object_type,
 )
-from graphql.language import DirectiveNode, Visitor, visit
+from graphql.execution.collect_fields import collect_fields
+from graphql.language import DirectiveNode, OperationType, Visitor, visit
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
@@ -46,6 +53,8 @@ _NO_PLAN = object()
 _plans: OrderedDict[tuple, tuple[tuple, Any]] = OrderedDict()
 # id(operation) -> (operation, whether it or a fragment carries a directive)
 _directives: OrderedDict[int, tuple[Any, bool]] = OrderedDict()
+# id(subscription operation) -> (operation, its events' plan or _NO_PLAN)
+_event_plans: OrderedDict[int, tuple[Any, Any]] = OrderedDict()
 
 
 class _FindDirective(Visitor):
@@ -99,6 +108,58 @@ class CompilingExecutionContext(StrawberryGraphQLCoreExecutionContext):
         found = _has_directives([self.operation, *self.fragment_definitions.values()])
         _remember(_directives, key, (self.operation, found))
         return found
+
+    def execute_operation(self, serially: bool | None = None):
+        # A subscription event (graphql-core executes each one with `serially=False`).
+        if self._compiling and serially is False and self.operation.operation is OperationType.SUBSCRIPTION:
+            plan = self._event_plan()
+            abort_signal = self.abort_signal
+            if plan is not None and not (abort_signal is not None and abort_signal.aborted):
+                try:
+                    data = plan(self.root_value)
+                except GiveUp:
+                    pass
+                else:
+                    return ExecutionResult(data, None)
+        return super().execute_operation(serially)
+
+    def _event_plan(self) -> Plan | None:
+        key = id(self.operation)
+        known = _event_plans.get(key)
+        if known is not None and known[0] is self.operation:
+            return None if known[1] is _NO_PLAN else known[1]
+        plan = self._compile_event()
+        _remember(_event_plans, key, (self.operation, _NO_PLAN if plan is None else plan))
+        return plan
+
+    def _compile_event(self) -> Plan | None:
+        """The plan of one event: the root field's value is the event (the subscription field's resolver
+        in Strawberry returns it as it is), completed like any other object."""
+        root_type = self.schema.subscription_type
+        if root_type is None or root_type.is_type_of is not None:
+            return None
+        try:
+            grouped, defer_usages, *_ = collect_fields(self.schema, self.fragments, self.variable_values, root_type,
+                                                       self.operation, self.hide_suggestions)
+        except RecursionError:
+            return None
+        if defer_usages or len(grouped) != 1:
+            return None
+        [(response_key, field_details_list)] = grouped.items()
+        field_def = root_type.fields.get(field_details_list[0].node.name.value)
+        if field_def is None or field_def.subscribe is None:
+            return None
+        definition = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
+        if definition is None or not definition.is_subscription or definition.extensions or definition.permission_classes:
+            return None
+        complete = self._compile_value(field_def.type, field_details_list)
+        if complete is None:
+            return None
+
+        def event(source: Any) -> dict:
+            return {response_key: complete(source)}
+
+        return event
 
     def complete_object_value(self, return_type, field_details_list, info, path, result, position_context):
         if self._compiling:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import enum
 from datetime import datetime, timezone
+from typing import AsyncGenerator
 
 import strawberry
 
@@ -57,8 +58,19 @@ class Query:
         return Box(total=len(leaves), leaves=leaves, first=leaves[0])
 
 
-compiled = strawberry.Schema(query=Query, execution_context_class=CompilingExecutionContext)
-plain = strawberry.Schema(query=Query)
+@strawberry.type
+class Subscription:
+    @strawberry.subscription
+    async def leaves(self, broken: bool = False) -> AsyncGenerator[Leaf, None]:
+        for n in range(4):
+            item = leaf(n)
+            if broken and n == 2:
+                item.name = None  # a null where the schema promises a string
+            yield item
+
+
+compiled = strawberry.Schema(query=Query, subscription=Subscription, execution_context_class=CompilingExecutionContext)
+plain = strawberry.Schema(query=Query, subscription=Subscription)
 
 QUERIES = [
     "{ box { total leaves { id name colour at tags note __typename } first { id } } }",
@@ -87,3 +99,31 @@ async def test_a_null_in_a_non_null_field_is_reported_at_its_path():
     data, errors = await answer(compiled, "{ box(broken: true) { leaves { id name } } }")
     assert data is None
     assert errors == [("Cannot return null for non-nullable field Leaf.name.", ["box", "leaves", 3, "name"])]
+
+
+SUBSCRIPTIONS = [
+    "subscription { leaves { id name colour at tags note __typename } }",
+    "subscription { renamed: leaves { ...L } } fragment L on Leaf { id colour }",
+    "subscription { leaves { name shout(times: 2) } }",  # a field with a resolver: executed by graphql-core
+    "subscription { leaves(broken: true) { id name } }",
+    "subscription($yes: Boolean!) { leaves { id name @include(if: $yes) } }",
+]
+
+
+async def events(schema, query: str, variables=None):
+    stream = await schema.subscribe(query, variable_values=variables)
+    return [(result.data, [(e.message, e.path) for e in result.errors or []]) async for result in stream]
+
+
+async def test_subscription_events_are_answered_like_graphql_core():
+    execution._event_plans.clear()
+    for query in SUBSCRIPTIONS:
+        for variables in ({"yes": True}, {"yes": False}):
+            assert await events(compiled, query, variables) == await events(plain, query, variables), query
+    assert any(plan is not execution._NO_PLAN for _operation, plan in execution._event_plans.values())  # plans were used
+
+
+async def test_a_null_in_an_event_is_reported_at_its_path():
+    answers = await events(compiled, "subscription { leaves(broken: true) { id name } }")
+    assert answers[2] == (None, [("Cannot return null for non-nullable field Leaf.name.", ["leaves", "name"])])
+    assert answers[3] == ({"leaves": {"id": "3", "name": "leaf 3"}}, [])
