@@ -33,11 +33,17 @@ class Coalescer(Generic[K, V]):
         # Per event loop: a process may run several loops over its life (tests do), and a batch's
         # futures and task belong to one.
         self._states: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopState[K, V]] = weakref.WeakKeyDictionary()
+        self._last: tuple[weakref.ref, _LoopState[K, V]] | None = None  # the loop asked last, found without a lookup
         self.batches = 0  # how many `resolve` calls were made (observability)
 
     async def load(self, key: K) -> V:
         loop = asyncio.get_running_loop()
-        state = self._states.setdefault(loop, _LoopState())
+        last = self._last
+        if last is not None and last[0]() is loop:
+            state = last[1]
+        else:
+            state = self._states.setdefault(loop, _LoopState())
+            self._last = (weakref.ref(loop), state)
         future: asyncio.Future[V] = loop.create_future()
         state.pending.append((key, future))
         if state.runner is None:
