@@ -109,21 +109,17 @@ class CompilingExecutionContext(StrawberryGraphQLCoreExecutionContext):
         _remember(_directives, key, (self.operation, found))
         return found
 
-    def execute_operation(self, serially: bool | None = None):
-        # A subscription event (graphql-core executes each one with `serially=False`).
-        if self._compiling and serially is False and self.operation.operation is OperationType.SUBSCRIPTION:
-            plan = self._event_plan()
-            abort_signal = self.abort_signal
-            if plan is not None and not (abort_signal is not None and abort_signal.aborted):
-                try:
-                    data = plan(self.root_value)
-                except GiveUp:
-                    pass
-                else:
-                    return ExecutionResult(data, None)
-        return super().execute_operation(serially)
+    def build_per_event_executor(self, payload: Any):
+        # A subscription event whose root field's selection compiles is answered by its plan, without
+        # the copy of this executor that graphql-core makes for each event.
+        plan = self._event_plan() if self._compiling else None
+        if plan is None:
+            return super().build_per_event_executor(payload)
+        return _PlannedEvent(self, plan, payload)
 
     def _event_plan(self) -> Plan | None:
+        if self.operation.operation is not OperationType.SUBSCRIPTION:
+            return None
         key = id(self.operation)
         known = _event_plans.get(key)
         if known is not None and known[0] is self.operation:
@@ -255,6 +251,25 @@ class CompilingExecutionContext(StrawberryGraphQLCoreExecutionContext):
                 return None
             return lambda value: None if value is None else plan(value)
         return None  # interfaces and unions: their runtime type is resolved by graphql-core
+
+
+class _PlannedEvent:
+    """One subscription event, as graphql-core's per-event executor would run it (`execute_operation`):
+    answered by the plan; anything the plan gives up on goes to graphql-core's own executor."""
+
+    __slots__ = ("executor", "payload", "plan")
+
+    def __init__(self, executor: CompilingExecutionContext, plan: Plan, payload: Any) -> None:
+        self.executor, self.plan, self.payload = executor, plan, payload
+
+    def execute_operation(self, serially: bool | None = None):
+        abort_signal = self.executor.abort_signal
+        if not (abort_signal is not None and abort_signal.aborted):
+            try:
+                return ExecutionResult(self.plan(self.payload), None)
+            except GiveUp:
+                pass
+        return super(CompilingExecutionContext, self.executor).build_per_event_executor(self.payload).execute_operation(serially)
 
 
 def _object_plan(steps: list[tuple[str, Callable[[Any], Any]]]) -> Plan:

@@ -10,11 +10,12 @@ bell's loads of every subscription of the process are coalesced into a few state
 
 from __future__ import annotations
 
-import json
 import logging
 from collections import deque
 from datetime import timedelta
 from typing import Any, AsyncIterator
+
+import orjson
 
 from domain.invitations.models import Invitation
 from domain.kernel.clock import now
@@ -32,8 +33,8 @@ CATCH_UP_SLACK = timedelta(seconds=30)
 
 def payload(event) -> dict[str, Any]:
     try:
-        data = json.loads(event.message)
-    except (TypeError, ValueError):
+        data = orjson.loads(event.message)
+    except (TypeError, ValueError):  # orjson.JSONDecodeError is a ValueError
         log.warning("ignoring a malformed event on %s", event.channel)
         return {}
     return data if isinstance(data, dict) else {}

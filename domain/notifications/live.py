@@ -18,7 +18,9 @@ from typing import Sequence
 from tortoise.expressions import Q
 from tortoise.functions import Count
 
+from domain.companies.models import Company
 from domain.invitations.models import Invitation
+from domain.kernel import sql
 from domain.kernel.batching import Coalescer
 from domain.notifications.models import Notification
 from domain.portfolio.models import DiscoveryRun
@@ -51,14 +53,14 @@ class NotificationsRequest:
     after_id: int
     also_id: int | None = None
 
-    def wants(self, row: Notification) -> bool:
-        return row.id > self.after_id or row.id == self.also_id
+    def wants_id(self, notification_id: int) -> bool:
+        return notification_id > self.after_id or notification_id == self.also_id
 
 
 async def notifications_after_each(requests: Sequence[NotificationsRequest]) -> list[list[Notification]]:
     """What `notifications_after` answers for each request (at most REPLAY_PAGE rows each, oldest
-    first), read with one statement per USERS_PER_STATEMENT users in the usual case, then the
-    related rows of those kept in one go."""
+    first, with their company and invitation), read with one statement per USERS_PER_STATEMENT users
+    in the usual case, then the related rows of those kept in one or two more."""
     by_user: dict[int, list[int]] = defaultdict(list)
     for index, request in enumerate(requests):
         by_user[request.user_id].append(index)
@@ -67,9 +69,7 @@ async def notifications_after_each(requests: Sequence[NotificationsRequest]) -> 
     for start in range(0, len(users), USERS_PER_STATEMENT):
         chunk = [index for user_id in users[start:start + USERS_PER_STATEMENT] for index in by_user[user_id]]
         await _read_pages(requests, chunk, answers)
-    kept = [row for answer in answers for row in answer]
-    if kept:
-        await Notification.fetch_for_list(kept, *NOTIFICATION_RELATIONS)
+    await _load_related(list({id(n): n for answer in answers for n in answer}.values()))
     return answers
 
 
@@ -83,27 +83,62 @@ async def _read_pages(requests: Sequence[NotificationsRequest], indexes: list[in
     seen_up_to: int | None = None  # every wanted row with an id up to this one has been read
     while open_:
         lowest = min(requests[index].after_id for index in open_)
+        late: list[int] = []
         if seen_up_to is None:
-            condition = Q(id__gt=lowest)
             late = sorted({requests[i].also_id for i in open_ if requests[i].also_id is not None})
-            if late:
-                condition |= Q(id__in=late)
         else:
-            condition = Q(id__gt=max(lowest, seen_up_to))
+            lowest = max(lowest, seen_up_to)
         limit = REPLAY_PAGE + 4 * len(open_)
         users = sorted({requests[index].user_id for index in open_})
-        rows = await Notification.filter(user_id__in=users).filter(condition).order_by("id").limit(limit)
+        rows = await sql.fetch(_PAGES[()], users, lowest, late, limit)
         waiting: dict[int, list[int]] = defaultdict(list)
         for index in open_:
             waiting[requests[index].user_id].append(index)
         for row in rows:
-            for index in waiting.get(row.user_id, ()):
-                if requests[index].wants(row) and len(answers[index]) < REPLAY_PAGE:
-                    answers[index].append(row)
+            wanting = [index for index in waiting.get(row["user_id"], ())
+                       if requests[index].wants_id(row["id"]) and len(answers[index]) < REPLAY_PAGE]
+            if wanting:
+                notification = sql.model(Notification, row)
+                for index in wanting:
+                    answers[index].append(notification)
         if len(rows) < limit:
             return
-        seen_up_to = rows[-1].id
+        seen_up_to = rows[-1]["id"]
         open_ = [index for index in open_ if len(answers[index]) < REPLAY_PAGE]
+
+
+async def _load_related(notifications: list[Notification]) -> None:
+    """Attach each notification's company and invitation (with the invitation's firm and client
+    company), read by id in two statements, only when some notification has them."""
+    invitation_ids = sorted({n.invitation_id for n in notifications if n.invitation_id is not None})
+    company_ids = sorted({n.company_id for n in notifications if n.company_id is not None})
+    invitations: dict[int, Invitation] = {}
+    companies: dict[int, Company] = {}
+    if invitation_ids:
+        for row in await sql.fetch(_INVITATIONS[()], invitation_ids):
+            invitation = sql.model(Invitation, row, "i__")
+            sql.attach(invitation, "firm", companies.setdefault(row["f__id"], sql.model(Company, row, "f__")))
+            client = sql.model(Company, row, "c__")
+            sql.attach(invitation, "client_company", companies.setdefault(client.id, client) if client else None)
+            invitations[invitation.id] = invitation
+    missing = [company_id for company_id in company_ids if company_id not in companies]
+    if missing:
+        for row in await sql.fetch(_COMPANIES[()], missing):
+            companies[row["id"]] = sql.model(Company, row)
+    for notification in notifications:
+        sql.attach(notification, "invitation", invitations.get(notification.invitation_id) if notification.invitation_id else None)
+        sql.attach(notification, "company", companies.get(notification.company_id) if notification.company_id else None)
+
+
+# $1 the users, $2 the lowest cursor, $3 late ids wanted too, $4 the limit
+_PAGES = sql.Statements(lambda: (
+    f"SELECT {sql.columns(Notification, 'n')} FROM notifications n "
+    "WHERE n.user_id = ANY($1) AND (n.id > $2 OR n.id = ANY($3)) ORDER BY n.id LIMIT $4"))
+_INVITATIONS = sql.Statements(lambda: (
+    f"SELECT {sql.columns(Invitation, 'i', 'i__')}, {sql.columns(Company, 'f', 'f__')}, {sql.columns(Company, 'c', 'c__')} "
+    "FROM invitations i JOIN companies f ON f.id = i.firm_id LEFT JOIN companies c ON c.id = i.client_company_id "
+    "WHERE i.id = ANY($1)"))
+_COMPANIES = sql.Statements(lambda: f"SELECT {sql.columns(Company, 'x')} FROM companies x WHERE x.id = ANY($1)")
 
 
 async def unread_counts(user_ids: Sequence[int]) -> list[int]:

@@ -59,3 +59,31 @@ async def test_concurrent_loads_share_one_statement_and_stay_fresh(db):
     await ring(ids[:1])  # nothing is cached between batches
     assert await live.fresh_unread_count(ids[0]) == 1
     assert len(await live.fresh_notifications_after(ids[0], 0)) == 2
+
+
+async def test_loaded_rows_come_with_their_company_and_invitation(db):
+    from datetime import timedelta
+
+    from domain.companies.models import Company
+    from domain.invitations.models import Invitation, InvitationStatus
+    from domain.kernel.clock import now
+
+    [user_id] = await users(1)
+    firm = await Company.create(cui="14399840", name="FIRMA CONTABILA SRL", provides_accounting_services=True)
+    client = await Company.create(cui="18547290", name="CLIENT SRL")
+    invitation = await Invitation.create(firm=firm, cui=client.cui, company_name=client.name, representative_name="Ana Pop",
+                                         email="ana@example.ro", phone="+40722000001", status=InvitationStatus.ACCEPTED,
+                                         token_hash="ab" * 32, sent_at=now(), expires_at=now() + timedelta(days=15),
+                                         accepted_at=now(), client_company=client)
+    async with unit_of_work():
+        await notify(user_ids=[user_id], kind=NotificationKind.INVITATION_ACCEPTED, text=Text(ro=("t", "b"), en=("t", "b")),
+                     company_id=client.id, invitation_id=invitation.id)
+        await notify(user_ids=[user_id], kind=NotificationKind.PORTFOLIO_DISCOVERED, text=Text(ro=("t", "b"), en=("t", "b")))
+    [[with_links, without]] = await live.notifications_after_each([live.NotificationsRequest(user_id, 0)])
+    own = await live.notifications_after(user_id, 0)
+    for loaded, expected in zip((with_links, without), own):
+        assert {f: getattr(loaded, f) for f in Notification._meta.db_fields} == {f: getattr(expected, f) for f in Notification._meta.db_fields}
+    assert with_links.company.name == "CLIENT SRL"
+    assert with_links.invitation.id == invitation.id and with_links.invitation.status == InvitationStatus.ACCEPTED
+    assert (with_links.invitation.firm.name, with_links.invitation.client_company.cui) == ("FIRMA CONTABILA SRL", client.cui)
+    assert without.company is None and without.invitation is None
