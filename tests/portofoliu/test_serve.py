@@ -1,12 +1,14 @@
 """`portofoliu serve` on the embedded default, as a newcomer runs it: a fresh folder, no settings."""
 
 import asyncio
+import json
 import os
 import sys
 from pathlib import Path
 
 import httpx
 import pytest
+from websockets.asyncio.client import connect
 
 from tests.support.factories import CREATE_COMPANY, SIGN_UP, holder, sandbox_company
 from tests.support.graphql import GraphQLClient
@@ -34,6 +36,13 @@ async def test_first_run_just_works(tmp_path):
         assert own == [{"company": {"cui": cui, "name": sandbox_company(cui).name.upper()}}]
         for c in (anonymous, client):
             await c.aclose()
+
+        # The bell's socket: the browser offers permessage-deflate; frames of a few hundred bytes are
+        # sent uncompressed (no compressor per socket, no CPU per frame).
+        async with connect(base.replace("http://", "ws://") + "/graphql", subprotocols=["graphql-transport-ws"]) as ws:
+            assert ws.response.headers.get("Sec-WebSocket-Extensions") is None
+            await ws.send(json.dumps({"type": "connection_init", "payload": {"authorization": f"Bearer {signed['token']}"}}))
+            assert json.loads(await asyncio.wait_for(ws.recv(), 10))["type"] == "connection_ack"
 
 
 async def _started(*args: str, cwd, env) -> asyncio.subprocess.Process:
