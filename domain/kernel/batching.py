@@ -26,10 +26,13 @@ class _LoopState(Generic[K, V]):
 
 class Coalescer(Generic[K, V]):
     """`await coalescer.load(key)` → the value `resolve` gave for that key, in a batch with the
-    other keys requested meanwhile. `resolve(keys)` returns one value per key, in order."""
+    other keys requested meanwhile. `resolve(keys)` returns one value per key, in order. With
+    `batch_size`, a batch of more keys is resolved that many at a time, and the callers of each part
+    go on as soon as it is answered (while the next part is read)."""
 
-    def __init__(self, resolve: Callable[[Sequence[K]], Awaitable[Sequence[V]]]) -> None:
+    def __init__(self, resolve: Callable[[Sequence[K]], Awaitable[Sequence[V]]], *, batch_size: int | None = None) -> None:
         self._resolve = resolve
+        self._batch_size = batch_size
         # Per event loop: a process may run several loops over its life (tests do), and a batch's
         # futures and task belong to one.
         self._states: weakref.WeakKeyDictionary[asyncio.AbstractEventLoop, _LoopState[K, V]] = weakref.WeakKeyDictionary()
@@ -55,7 +58,8 @@ class Coalescer(Generic[K, V]):
         batch: list[tuple[K, asyncio.Future[V]]] = []
         try:
             while state.pending:
-                batch, state.pending = state.pending, []
+                size = self._batch_size or len(state.pending)
+                batch, state.pending = state.pending[:size], state.pending[size:]
                 live = [(key, future) for key, future in batch if not future.done()]  # callers gone: skip
                 if not live:
                     continue

@@ -152,8 +152,10 @@ async def unread_counts(user_ids: Sequence[int]) -> list[int]:
     return [counts.get(user_id, 0) for user_id in user_ids]
 
 
-_notifications = Coalescer(notifications_after_each)
-_unread = Coalescer(unread_counts)
+# A burst's loads are answered USERS_PER_STATEMENT subscriptions at a time: the first ones deliver
+# while the database reads the next.
+_notifications = Coalescer(notifications_after_each, batch_size=USERS_PER_STATEMENT)
+_unread = Coalescer(unread_counts, batch_size=USERS_PER_STATEMENT)
 
 
 async def fresh_notifications_after(user_id: int, after_id: int, *, also_id: int | None = None) -> list[Notification]:
