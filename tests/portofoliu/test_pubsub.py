@@ -68,37 +68,20 @@ async def test_subscribers_joining_a_channel_at_once_all_hear_it():
             await broadcast.disconnect()
 
 
-async def test_postgres_refuses_a_payload_it_could_not_carry():
-    broadcast = create_broadcast(PG_URL)
-    try:
-        await broadcast.connect()
-    except OSError as exc:
-        if os.environ.get("REQUIRE_SERVICES") == "1":
-            raise
-        pytest.skip(f"PostgreSQL unreachable: {exc}")
-    try:
-        with pytest.raises(PayloadTooLarge):
-            await broadcast.publish("user:1", "x" * 8000)
-        async with broadcast.subscribe("portofoliu_test_limit") as events:
-            await broadcast.publish("portofoliu_test_limit", "y" * 7000)
-            assert (await asyncio.wait_for(events.get(), 3)).message == "y" * 7000
-    finally:
-        await broadcast.disconnect()
-
-
 @asynccontextmanager
-async def connected(backend: str):
-    """A broadcast on a throwaway Redis or on the test PostgreSQL, with room for big bursts."""
+async def connected(backend: str, queue_size: int = 4096):
+    """A broadcast on a throwaway Redis or on the test PostgreSQL (skipped when it is unreachable and
+    not required), with room for big bursts."""
     if backend == "redis":
         async with throwaway_redis() as redis:
-            broadcast = create_broadcast(redis.url, queue_size=4096)
+            broadcast = create_broadcast(redis.url, queue_size=queue_size)
             await broadcast.connect()
             try:
                 yield broadcast
             finally:
                 await broadcast.disconnect()
         return
-    broadcast = create_broadcast(PG_URL, queue_size=4096)
+    broadcast = create_broadcast(PG_URL, queue_size=queue_size)
     try:
         await broadcast.connect()
     except OSError as exc:
@@ -109,6 +92,15 @@ async def connected(backend: str):
         yield broadcast
     finally:
         await broadcast.disconnect()
+
+
+async def test_postgres_refuses_a_payload_it_could_not_carry():
+    async with connected("postgres") as broadcast:
+        with pytest.raises(PayloadTooLarge):
+            await broadcast.publish("user:1", "x" * 8000)
+        async with broadcast.subscribe("portofoliu_test_limit") as events:
+            await broadcast.publish("portofoliu_test_limit", "y" * 7000)
+            assert (await asyncio.wait_for(events.get(), 3)).message == "y" * 7000
 
 
 @pytest.mark.parametrize("backend", [pytest.param("redis", marks=pytest.mark.redis), "postgres"])
