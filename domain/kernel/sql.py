@@ -3,23 +3,28 @@
 The screens read on every request (the session, a portfolio page, the bell) spend more in building
 their statements through the query builder than in the database. Their statements are written once
 here instead, in PostgreSQL's `$n` style (rewritten for SQLite), and their rows become the same
-models the ORM would give (`Model._init_from_db`, which the ORM itself uses). They run on the
-ORM's connection, so inside a unit of work they see its writes, and every statement is logged like
-the ORM's own.
+models the ORM would give (`Model._init_from_db`, which the ORM itself uses), or, for a read that
+only shows some columns (the bell, the companies list), records of those columns converted as the
+model converts them, which cost a fraction of a model. They run on the ORM's connection, so inside
+a unit of work they see its writes, and every statement is logged like the ORM's own.
 """
 
 from __future__ import annotations
 
 import re
-from typing import Any, Callable
+from datetime import datetime, timezone
+from typing import Any, Callable, Iterable, Sequence
 
 from tortoise import connections
+from tortoise.fields.data import DatetimeField
 from tortoise.models import Model
+from tortoise.timezone import get_default_timezone, get_use_tz
 
 _PLACEHOLDER = re.compile(r"\$(\d+)")
 # (statement, dialect) -> (the statement for that dialect, which params it takes, in order)
 _prepared: dict[tuple[str, bool], tuple[str, tuple[int, ...]]] = {}
-_columns: dict[tuple[type[Model], str, str], str] = {}
+# (model, alias, prefix, fields or None for all) -> the select list
+_columns: dict[tuple[type[Model], str, str, tuple[str, ...] | None], str] = {}
 
 
 def _prepare(sql: str, postgres: bool) -> tuple[str, tuple[int, ...]]:
@@ -37,24 +42,25 @@ def _prepare(sql: str, postgres: bool) -> tuple[str, tuple[int, ...]]:
     return known
 
 
-async def fetch(sql: str, *params: Any) -> list[dict[str, Any]]:
-    """Rows as dicts. `$1`, `$2`… are the params by position; a statement may use any of them, in
-    any order, more than once."""
+async def fetch(sql: str, *params: Any) -> Sequence[Any]:
+    """The driver's rows, read by column name (`row["name"]`; `dict(row)` for a dict). `$1`, `$2`…
+    are the params by position; a statement may use any of them, in any order, more than once."""
     client = connections.get("default")
     text, order = _prepare(sql, client.capabilities.dialect == "postgres")
-    return await client.execute_query_dict(text, [params[i] for i in order])
+    return (await client.execute_query(text, [params[i] for i in order]))[1]
 
 
 def _names(model: type[Model]) -> list[str]:
     return sorted(model._meta.fields_db_projection.values())
 
 
-def columns(model: type[Model], alias: str, prefix: str = "") -> str:
-    """`alias."col" AS "<prefix>col", …` for every column of the model."""
-    key = (model, alias, prefix)
+def columns(model: type[Model], alias: str, prefix: str = "", fields: tuple[str, ...] | None = None) -> str:
+    """`alias."col" AS "<prefix>col", …` for every column of the model, or for those of `fields`."""
+    key = (model, alias, prefix, fields)
     text = _columns.get(key)
     if text is None:
-        text = _columns[key] = ", ".join(f'{alias}."{name}" AS "{prefix}{name}"' for name in _names(model))
+        names = _names(model) if fields is None else [model._meta.fields_db_projection[name] for name in fields]
+        text = _columns[key] = ", ".join(f'{alias}."{name}" AS "{prefix}{name}"' for name in names)
     return text
 
 
@@ -77,6 +83,88 @@ def model(model_class: type[Model], row: dict[str, Any], prefix: str = "") -> Mo
 def attach(instance: Model, relation: str, related: Model | None) -> None:
     """Set a foreign key's loaded object, as `select_related` does."""
     object.__setattr__(instance, f"_{relation}", related)
+
+
+class Record:
+    """Some fields of a model's row, as attributes of the same names and values the model would have."""
+
+    def __init__(self, **values: Any) -> None:
+        self.__dict__.update(values)
+
+    def __repr__(self) -> str:
+        return f"Record({', '.join(f'{k}={v!r}' for k, v in self.__dict__.items())})"
+
+    def __eq__(self, other: object) -> bool:
+        return isinstance(other, Record) and other.__dict__ == self.__dict__
+
+
+def _same(value: Any) -> Any:
+    return value
+
+
+def _converter(model_class: type[Model], name: str, postgres: bool) -> Callable[[Any], Any]:
+    """What `_init_from_db` does to the field's value (never called with None)."""
+    meta = model_class._meta
+    field = meta.fields_map[name]
+    if any(model_field == name for _, model_field, _ in meta.db_native_fields):
+        return _same
+    if any(model_field == name for _, model_field, _ in meta.db_default_fields):
+        return field.field_type
+    convert = field.to_python_value
+    zone = get_default_timezone()
+    if postgres and isinstance(field, DatetimeField) and get_use_tz() and str(zone) == "UTC":
+        # asyncpg gives `timestamptz` as an aware datetime in UTC already: the ORM would only swap
+        # the tzinfo object for the configured UTC zone, the same instant with the same offset.
+        return lambda value: value if value.tzinfo is timezone.utc and value.__class__ is datetime else convert(value)
+    return convert
+
+
+_converters: dict[tuple[type[Model], str, bool], Callable[[Any], Any]] = {}
+
+
+def converter(model_class: type[Model], name: str) -> Callable[[Any], Any]:
+    """A column's value as the model's field `name` would hold it (None stays None)."""
+    postgres = connections.get("default").capabilities.dialect == "postgres"
+    key = (model_class, name, postgres)
+    convert = _converters.get(key)
+    if convert is None:
+        inner = _converter(model_class, name, postgres)
+        convert = _converters[key] = lambda value: None if value is None else inner(value)
+    return convert
+
+
+_readers: dict[tuple[type[Model], tuple[str, ...], str, bool], Callable[[Any], "Record | None"]] = {}
+
+
+def reader(model_class: type[Model], fields: Iterable[str], prefix: str = "") -> Callable[[Any], Record | None]:
+    """A function making, from a row that selected `columns(model_class, …, prefix, fields)`, the
+    record of those fields (None for a left join that found nothing)."""
+    fields = tuple(fields)
+    postgres = connections.get("default").capabilities.dialect == "postgres"
+    key = (model_class, fields, prefix, postgres)
+    read = _readers.get(key)
+    if read is None:
+        projection = model_class._meta.fields_db_projection
+        pk = prefix + model_class._meta.db_pk_column
+        steps = [(prefix + projection[name], name, _converter(model_class, name, postgres)) for name in fields]
+        plain = tuple((column, name) for column, name, convert in steps if convert is _same)
+        converted = tuple(step for step in steps if step[2] is not _same)
+        new = Record.__new__
+
+        def read(row: Any) -> Record | None:
+            if row[pk] is None:
+                return None
+            record = new(Record)
+            values = record.__dict__
+            for column, name in plain:
+                values[name] = row[column]
+            for column, name, convert in converted:
+                value = row[column]
+                values[name] = None if value is None else convert(value)
+            return record
+
+        read = _readers[key] = read
+    return read
 
 
 class Statements(dict):
