@@ -24,12 +24,14 @@ from graphql import (
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
+    is_enum_type,
     is_leaf_type,
     is_list_type,
     is_non_null_type,
     is_object_type,
 )
 from graphql.language import DirectiveNode, Visitor, visit
+from graphql.type.scalars import serialize_boolean, serialize_id, serialize_string
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
@@ -71,16 +73,46 @@ def _remember(cache: OrderedDict, key: Any, value: Any) -> None:
         cache.popitem(last=False)
 
 
+# Values these serializers return unchanged, by exact class: a plan passes them through without the call.
+_UNCHANGED = {serialize_string: str, serialize_id: str, serialize_boolean: bool}
+
+
+def _unchanged_class(graphql_type) -> type | None:
+    """The class whose values the leaf type serializes as they are, if any."""
+    try:
+        return _UNCHANGED.get(graphql_type.coerce_output_value)
+    except TypeError:  # an unhashable serializer
+        return None
+
+
 def _leaf(graphql_type) -> Callable[[Any], Any]:
+    """The leaf type's serializer; a value it refuses (None, or an error) makes the plan give up, so
+    that graphql-core reports the error at its path."""
     coerce = graphql_type.coerce_output_value
 
     def serialize(value: Any) -> Any:
-        out = coerce(value)
+        try:
+            out = coerce(value)
+        except Exception:  # noqa: BLE001 - graphql-core raises it again, where it belongs
+            raise GiveUp from None
         if out is None:
             raise GiveUp
         return out
 
-    return serialize
+    members = getattr(graphql_type, "wrapped_cls", None) if is_enum_type(graphql_type) else None  # a Strawberry enum's Python enum
+    if members is None:
+        return serialize
+    names: dict[Any, Any] = {}  # member -> name, as Strawberry's enum serializes it (by scanning)
+
+    def serialize_member(value: Any) -> Any:
+        if value.__class__ is not members:
+            return serialize(value)
+        out = names.get(value)
+        if out is None:
+            out = names[value] = serialize(value)
+        return out
+
+    return serialize_member
 
 
 class CompilingExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -100,15 +132,37 @@ class CompilingExecutionContext(StrawberryGraphQLCoreExecutionContext):
         _remember(_directives, key, (self.operation, found))
         return found
 
+    def complete_value(self, return_type, field_details_list, info, path, result, position_context):
+        # A list a resolver returned (the companies list) is completed by one plan, rather than
+        # graphql-core completing each item before handing it to its plan.
+        if self._compiling and is_list_type(return_type.of_type if is_non_null_type(return_type) else return_type):
+            complete = self._list_plan(return_type, field_details_list)
+            if complete is not None:
+                try:
+                    return complete(result)
+                except Exception:  # noqa: BLE001 - graphql-core completes it instead, and reports what it finds
+                    pass
+        return super().complete_value(return_type, field_details_list, info, path, result, position_context)
+
     def complete_object_value(self, return_type, field_details_list, info, path, result, position_context):
         if self._compiling:
             plan = self._plan(return_type, field_details_list)
             if plan is not None:
                 try:
                     return plan(result)
-                except GiveUp:
+                except Exception:  # noqa: BLE001 - graphql-core completes it instead, and reports what it finds
                     pass
         return super().complete_object_value(return_type, field_details_list, info, path, result, position_context)
+
+    def _list_plan(self, list_type, field_details_list) -> Callable[[Any], Any] | None:
+        nodes = tuple(details.node for details in field_details_list)
+        key = (list_type, tuple(map(id, nodes)))
+        known = _plans.get(key)
+        if known is not None and all(a is b for a, b in zip(known[0], nodes)):
+            return None if known[1] is _NO_PLAN else known[1]
+        complete = self._compile_value(list_type, field_details_list)
+        _remember(_plans, key, (nodes, _NO_PLAN if complete is None else complete))
+        return complete
 
     def _plan(self, object_type: GraphQLObjectType, field_details_list) -> Plan | None:
         nodes = tuple(details.node for details in field_details_list)
@@ -152,6 +206,16 @@ class CompilingExecutionContext(StrawberryGraphQLCoreExecutionContext):
         complete = self._compile_value(field_def.type, field_details_list)
         if complete is None:
             return None
+        leaf = field_def.type.of_type if is_non_null_type(field_def.type) else field_def.type
+        unchanged = _unchanged_class(leaf) if is_leaf_type(leaf) else None
+        if unchanged is not None:  # most fields: a string or boolean, passed through as it is
+            def read_leaf(source: Any) -> Any:
+                value = resolve(source, attribute)
+                if value.__class__ is unchanged:
+                    return value
+                return complete(value)
+
+            return read_leaf
 
         def read(source: Any) -> Any:
             return complete(resolve(source, attribute))
@@ -160,6 +224,15 @@ class CompilingExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     def _compile_value(self, graphql_type, field_details_list) -> Callable[[Any], Any] | None:
         """A function completing a value of this type, or None when it cannot be compiled."""
+        if is_non_null_type(graphql_type) and is_leaf_type(graphql_type.of_type):
+            serialize = _leaf(graphql_type.of_type)
+
+            def non_null_leaf(value: Any) -> Any:
+                if value is None:
+                    raise GiveUp  # graphql-core reports the error, with its path
+                return serialize(value)
+
+            return non_null_leaf
         if is_non_null_type(graphql_type):
             inner = self._compile_value(graphql_type.of_type, field_details_list)
             if inner is None:

@@ -25,6 +25,7 @@ class Leaf:
     at: datetime
     tags: list[str]
     note: str | None
+    ok: bool = True
 
     @strawberry.field
     def shout(self, times: int = 1) -> str:
@@ -46,15 +47,32 @@ def leaf(n: int, name: str | None = None) -> Leaf:
                 at=AT, tags=["a", str(n)], note=None if n % 3 else "three")
 
 
+def some_leaves(broken: bool, odd: bool) -> list[Leaf]:
+    leaves = [leaf(n) for n in range(5)]
+    if broken:
+        leaves[3] = leaf(3, name=None)
+        leaves[3].name = None  # a null where the schema promises a string
+    if odd:  # values of other classes than the fields' own: serialized (or refused) as graphql-core does
+        leaves[1].id, leaves[1].name, leaves[1].ok = 7, 5, 1
+        leaves[2].colour, leaves[2].name = "blue", "name"
+        leaves[3].colour = "green"
+    return leaves
+
+
 @strawberry.type
 class Query:
     @strawberry.field
-    async def box(self, broken: bool = False) -> Box:
-        leaves = [leaf(n) for n in range(5)]
-        if broken:
-            leaves[3] = leaf(3, name=None)
-            leaves[3].name = None  # a null where the schema promises a string
+    async def box(self, broken: bool = False, odd: bool = False) -> Box:
+        leaves = some_leaves(broken, odd)
         return Box(total=len(leaves), leaves=leaves, first=leaves[0])
+
+    @strawberry.field
+    async def leaves(self, broken: bool = False) -> list[Leaf]:
+        return some_leaves(broken, odd=False)
+
+    @strawberry.field
+    def maybe_leaves(self, none: bool = False) -> list[Leaf | None] | None:
+        return None if none else [leaf(1), None, leaf(2)]
 
 
 compiled = strawberry.Schema(query=Query, execution_context_class=CompilingExecutionContext)
@@ -67,6 +85,10 @@ QUERIES = [
     "{ box { ...F leaves { ...L } } } fragment F on Box { total } fragment L on Leaf { id colour }",
     "{ box(broken: true) { total leaves { id name } } }",
     "{ a: box { total } b: box { first { name } } }",
+    "{ box(odd: true) { leaves { id name ok } } }",
+    "{ box(odd: true) { leaves { colour } } }",
+    "{ leaves { id name colour } again: leaves(broken: true) { id name } }",
+    "{ maybeLeaves { id at } none: maybeLeaves(none: true) { id } }",
 ]
 
 
