@@ -12,11 +12,12 @@ a unit of work they see its writes, and every statement is logged like the ORM's
 from __future__ import annotations
 
 import re
+from operator import itemgetter
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Sequence
 
 from tortoise import connections
-from tortoise.fields.data import DatetimeField
+from tortoise.fields.data import CharEnumFieldInstance, DatetimeField, IntEnumFieldInstance
 from tortoise.models import Model
 from tortoise.timezone import get_default_timezone, get_use_tz
 
@@ -111,6 +112,14 @@ def _converter(model_class: type[Model], name: str, postgres: bool) -> Callable[
     if any(model_field == name for _, model_field, _ in meta.db_default_fields):
         return field.field_type
     convert = field.to_python_value
+    members = getattr(getattr(field, "enum_type", None), "_value2member_map_", None)
+    if isinstance(field, (CharEnumFieldInstance, IntEnumFieldInstance)) and members is not None:
+        # What `enum_type(value)` finds, without going through the enum's constructor.
+        def member(value: Any) -> Any:
+            found = members.get(value)
+            return found if found is not None else convert(value)
+
+        return member
     zone = get_default_timezone()
     if postgres and isinstance(field, DatetimeField) and get_use_tz() and str(zone) == "UTC":
         # asyncpg gives `timestamptz` as an aware datetime in UTC already: the ORM would only swap
@@ -138,29 +147,29 @@ _readers: dict[tuple[type[Model], tuple[str, ...], str, bool], Callable[[Any], "
 
 def reader(model_class: type[Model], fields: Iterable[str], prefix: str = "") -> Callable[[Any], Record | None]:
     """A function making, from a row that selected `columns(model_class, …, prefix, fields)`, the
-    record of those fields (None for a left join that found nothing)."""
+    record of those fields (None for a left join that found nothing: a null primary key, when read)."""
     fields = tuple(fields)
     postgres = connections.get("default").capabilities.dialect == "postgres"
     key = (model_class, fields, prefix, postgres)
     read = _readers.get(key)
     if read is None:
         projection = model_class._meta.fields_db_projection
-        pk = prefix + model_class._meta.db_pk_column
-        steps = [(prefix + projection[name], name, _converter(model_class, name, postgres)) for name in fields]
-        plain = tuple((column, name) for column, name, convert in steps if convert is _same)
-        converted = tuple(step for step in steps if step[2] is not _same)
+        columns = [prefix + projection[name] for name in fields]
+        pk = columns.index(prefix + model_class._meta.db_pk_column) if prefix + model_class._meta.db_pk_column in columns else None
+        pick = itemgetter(*columns) if len(columns) > 1 else (lambda row, column=columns[0]: (row[column],))
+        converted = tuple((name, convert) for name in fields if (convert := _converter(model_class, name, postgres)) is not _same)
         new = Record.__new__
 
         def read(row: Any) -> Record | None:
-            if row[pk] is None:
+            values = pick(row)
+            if pk is not None and values[pk] is None:
                 return None
             record = new(Record)
-            values = record.__dict__
-            for column, name in plain:
-                values[name] = row[column]
-            for column, name, convert in converted:
-                value = row[column]
-                values[name] = None if value is None else convert(value)
+            record.__dict__ = found = dict(zip(fields, values))
+            for name, convert in converted:
+                value = found[name]
+                if value is not None:
+                    found[name] = convert(value)
             return record
 
         read = _readers[key] = read
