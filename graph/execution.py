@@ -18,6 +18,8 @@ errors and their paths included, is the same as without plans.
 from __future__ import annotations
 
 from collections import OrderedDict
+from dataclasses import dataclass
+from keyword import iskeyword
 from typing import Any, Callable
 
 from graphql import (
@@ -180,20 +182,19 @@ class CompilingExecutionContext(StrawberryGraphQLCoreExecutionContext):
         grouped, defer_usages, *_ = self.collect_subfields(object_type, field_details_list)
         if defer_usages:
             return None
-        steps: list[tuple[str, Callable[[Any], Any]]] = []
+        fields: list[_Field] = []
         for response_key, sub_details in grouped.items():
-            step = self._compile_field(object_type, sub_details)
-            if step is None:
+            field = self._compile_field(object_type, response_key, sub_details)
+            if field is None:
                 return None
-            steps.append((response_key, step))
-        return _object_plan(steps)
+            fields.append(field)
+        return _object_plan(fields)
 
-    def _compile_field(self, object_type: GraphQLObjectType, field_details_list) -> Callable[[Any], Any] | None:
+    def _compile_field(self, object_type: GraphQLObjectType, response_key: str, field_details_list) -> _Field | None:
         node = field_details_list[0].node
         name = node.name.value
         if name == "__typename":
-            type_name = object_type.name
-            return lambda _source: type_name
+            return _Field(response_key, constant=object_type.name)
         if node.arguments:
             return None
         field_def = object_type.fields.get(name)
@@ -202,25 +203,14 @@ class CompilingExecutionContext(StrawberryGraphQLCoreExecutionContext):
         definition = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
         if definition is None or not definition.is_basic_field:
             return None
-        attribute, resolve = definition.python_name, definition.default_resolver  # what Strawberry would call
         complete = self._compile_value(field_def.type, field_details_list)
         if complete is None:
             return None
         leaf = field_def.type.of_type if is_non_null_type(field_def.type) else field_def.type
-        unchanged = _unchanged_class(leaf) if is_leaf_type(leaf) else None
-        if unchanged is not None:  # most fields: a string or boolean, passed through as it is
-            def read_leaf(source: Any) -> Any:
-                value = resolve(source, attribute)
-                if value.__class__ is unchanged:
-                    return value
-                return complete(value)
-
-            return read_leaf
-
-        def read(source: Any) -> Any:
-            return complete(resolve(source, attribute))
-
-        return read
+        # What Strawberry would call to read the value, and the class most values come as, passed
+        # through without completing them (a string or boolean field).
+        return _Field(response_key, attribute=definition.python_name, resolve=definition.default_resolver, complete=complete,
+                      unchanged=_unchanged_class(leaf) if is_leaf_type(leaf) else None)
 
     def _compile_value(self, graphql_type, field_details_list) -> Callable[[Any], Any] | None:
         """A function completing a value of this type, or None when it cannot be compiled."""
@@ -269,8 +259,40 @@ class CompilingExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return None  # interfaces and unions: their runtime type is resolved by graphql-core
 
 
-def _object_plan(steps: list[tuple[str, Callable[[Any], Any]]]) -> Plan:
-    def complete(source: Any) -> dict:
-        return {key: step(source) for key, step in steps}
+@dataclass(frozen=True)
+class _Field:
+    """One field of an object plan: the constant `__typename`, or an attribute read and completed."""
 
-    return complete
+    key: str
+    constant: Any = None
+    attribute: str | None = None
+    resolve: Callable[[Any, str], Any] | None = None
+    complete: Callable[[Any], Any] | None = None
+    unchanged: type | None = None
+
+
+def _object_plan(fields: list[_Field]) -> Plan:
+    """A function reading and completing the fields of an object in one frame (its source written
+    here, as dataclasses write their `__init__`): no call per field for the attributes that only
+    need reading."""
+    env: dict[str, Any] = {}
+    lines = ["def complete(source):"]
+    for i, field in enumerate(fields):
+        if field.attribute is None:
+            env[f"k{i}"] = field.constant
+            lines.append(f"    r{i} = k{i}")
+            continue
+        if field.resolve is getattr and field.attribute.isidentifier() and not iskeyword(field.attribute):
+            read = f"source.{field.attribute}"
+        else:
+            env[f"g{i}"], env[f"a{i}"] = field.resolve, field.attribute
+            read = f"g{i}(source, a{i})"
+        env[f"c{i}"] = field.complete
+        if field.unchanged is not None:
+            env[f"u{i}"] = field.unchanged
+            lines += [f"    r{i} = {read}", f"    if r{i}.__class__ is not u{i}:", f"        r{i} = c{i}(r{i})"]
+        else:
+            lines.append(f"    r{i} = c{i}({read})")
+    lines.append("    return {" + ", ".join(f"{field.key!r}: r{i}" for i, field in enumerate(fields)) + "}")
+    exec("\n".join(lines), env)  # noqa: S102 - names and keys are GraphQL names, values passed in `env`
+    return env["complete"]

@@ -109,3 +109,32 @@ async def test_a_null_in_a_non_null_field_is_reported_at_its_path():
     data, errors = await answer(compiled, "{ box(broken: true) { leaves { id name } } }")
     assert data is None
     assert errors == [("Cannot return null for non-nullable field Leaf.name.", ["box", "leaves", 3, "name"])]
+
+
+@strawberry.type
+class Row:
+    id: strawberry.ID
+    name: str
+    note: str | None
+
+
+@strawberry.type
+class RowQuery:
+    @strawberry.field
+    def rows(self) -> list[Row]:
+        return [{"id": "1", "name": "one", "note": None}, {"id": 2, "name": "two", "note": "n"}]  # type: ignore[list-item]
+
+
+async def test_a_schema_reading_fields_its_own_way_is_followed():
+    """With another default resolver (here: dict items), plans read fields through it, as graphql-core does."""
+    from operator import getitem
+
+    from strawberry.schema.config import StrawberryConfig
+
+    config = StrawberryConfig(default_resolver=getitem)
+    mine = strawberry.Schema(query=RowQuery, config=config, execution_context_class=CompilingExecutionContext)
+    theirs = strawberry.Schema(query=RowQuery, config=config)
+    query = "{ rows { __typename id name note } }"
+    assert await answer(mine, query) == await answer(theirs, query)
+    assert (await answer(mine, query))[0] == {"rows": [{"__typename": "Row", "id": "1", "name": "one", "note": None},
+                                                       {"__typename": "Row", "id": "2", "name": "two", "note": "n"}]}
