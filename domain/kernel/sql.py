@@ -12,7 +12,6 @@ a unit of work they see its writes, and every statement is logged like the ORM's
 from __future__ import annotations
 
 import re
-from operator import itemgetter
 from datetime import datetime, timezone
 from typing import Any, Callable, Iterable, Sequence
 
@@ -153,27 +152,33 @@ def reader(model_class: type[Model], fields: Iterable[str], prefix: str = "") ->
     key = (model_class, fields, prefix, postgres)
     read = _readers.get(key)
     if read is None:
-        projection = model_class._meta.fields_db_projection
-        columns = [prefix + projection[name] for name in fields]
-        pk = columns.index(prefix + model_class._meta.db_pk_column) if prefix + model_class._meta.db_pk_column in columns else None
-        pick = itemgetter(*columns) if len(columns) > 1 else (lambda row, column=columns[0]: (row[column],))
-        converted = tuple((name, convert) for name in fields if (convert := _converter(model_class, name, postgres)) is not _same)
-        new = Record.__new__
-
-        def read(row: Any) -> Record | None:
-            values = pick(row)
-            if pk is not None and values[pk] is None:
-                return None
-            record = new(Record)
-            record.__dict__ = found = dict(zip(fields, values))
-            for name, convert in converted:
-                value = found[name]
-                if value is not None:
-                    found[name] = convert(value)
-            return record
-
-        read = _readers[key] = read
+        read = _readers[key] = _write_reader(model_class, fields, prefix, postgres)
     return read
+
+
+def _write_reader(model_class: type[Model], fields: tuple[str, ...], prefix: str, postgres: bool) -> Callable[[Any], Record | None]:
+    """The reader as one function, its source written here (as dataclasses write their `__init__`):
+    each column read by name, converted only when the model's field converts it and it is not null."""
+    projection = model_class._meta.fields_db_projection
+    pk = model_class._meta.pk_attr
+    env: dict[str, Any] = {"new": Record.__new__, "Record": Record}
+    lines = ["def read(row):"]
+    values = []
+    for i, name in enumerate(fields):
+        env[f"k{i}"] = prefix + projection[name]
+        lines.append(f"    v{i} = row[k{i}]")
+        if name == pk:
+            lines.append(f"    if v{i} is None:\n        return None")
+        convert = _converter(model_class, name, postgres)
+        if convert is _same:
+            values.append(f"v{i}")
+        else:
+            env[f"c{i}"] = convert
+            values.append(f"None if v{i} is None else c{i}(v{i})")
+    lines += ["    record = new(Record)", "    record.__dict__ = {" + ", ".join(f"{name!r}: {value}" for name, value in zip(fields, values)) + "}",
+              "    return record"]
+    exec("\n".join(lines), env)  # noqa: S102 - field names of a model; column names passed in `env`
+    return env["read"]
 
 
 class Statements(dict):

@@ -41,31 +41,30 @@ async def feed(*, actor: User, unread_only: bool = False, first: int = 20, befor
         total = (await sql.fetch(_COUNT[unread_only], actor.id))[0]["total"] if before_id is not None else 0
     notification = sql.reader(Notification, NOTIFICATION_FIELDS, "n__")
     invitation_of = sql.reader(Invitation, INVITATION_FIELDS, "i__")
-    company_of = {prefix: sql.reader(Company, COMPANY_FIELDS, prefix) for prefix in ("f__", "ic__", "c__")}
+    firm_of, client_of, company_of = (sql.reader(Company, COMPANY_FIELDS, prefix) for prefix in ("f__", "ic__", "c__"))
     page: list[sql.Record] = []
     invitations: dict[int, sql.Record] = {}
     companies: dict[int, sql.Record] = {}  # the notifications' companies
     known: dict[int, sql.Record] = {}  # every company of the page, made once (the firm recurs on every row)
 
-    def company(row, prefix: str) -> sql.Record | None:
-        company_id = row[prefix + "id"]
+    def company(company_id: int | None, row, read) -> sql.Record | None:
         if company_id is None:
             return None
         made = known.get(company_id)
         if made is None:
-            made = known[company_id] = company_of[prefix](row)
+            made = known[company_id] = read(row)
         return made
 
     for row in rows[:first]:
         page.append(notification(row))
         invitation_id = row["i__id"]
         if invitation_id is not None and invitation_id not in invitations:
-            invitation = invitation_of(row)
-            invitation.firm = company(row, "f__")
-            invitation.client_company = company(row, "ic__")
-            invitations[invitation_id] = invitation
-        if row["c__id"] is not None:
-            companies[row["c__id"]] = company(row, "c__")
+            invitation = invitations[invitation_id] = invitation_of(row)
+            invitation.firm = company(row["f__id"], row, firm_of)
+            invitation.client_company = company(row["ic__id"], row, client_of)
+        company_id = row["c__id"]
+        if company_id is not None:
+            companies[company_id] = company(company_id, row, company_of)
     return Feed(rows=page, has_next=len(rows) > first, total=total, invitations=invitations, companies=companies)
 
 
