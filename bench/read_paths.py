@@ -389,7 +389,8 @@ def load(server: Server, screen: str, folder: Path, *, duration: float, connecti
     cpu = None
     if before[0] is not None and after[0] is not None and before[1] is not None and after[1] is not None:
         # wrk's own start-up and the report fall inside the window too: a few milliseconds in seconds.
-        cpu = CpuUse(server=after[0] - before[0], machine=after[1][0] - before[1][0], capacity=after[1][1] - before[1][1])
+        capacity = after[1][1] - before[1][1]  # iowait may step back a little: busy time is capped by the total
+        cpu = CpuUse(server=after[0] - before[0], machine=min(after[1][0] - before[1][0], capacity), capacity=capacity)
     return Run(rps=requests / (micros / 1e6), p99_ms=p99 / 1000, p50_ms=p50 / 1000, errors=errors, requests=requests,
                seconds=micros / 1e6, cpu=cpu)
 

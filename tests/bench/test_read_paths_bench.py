@@ -25,6 +25,7 @@ async def test_bench_runs_with_small_sizes():
     if os.path.exists("/proc/stat"):
         for (screen, server), figures in out["figures"].items():
             cpu = figures.runs[0].cpu
-            assert cpu is not None and 0 < cpu.server <= cpu.machine <= cpu.capacity, (screen, server, cpu)
+            # Per-process and whole-machine counts are kept apart by the kernel, in ticks: a tick or two may differ.
+            assert cpu is not None and 0 < cpu.server <= cpu.machine + 0.05 and cpu.machine <= cpu.capacity, (screen, server, cpu)
             assert figures.per_cpu_second > 0
         assert "req per CPU-s" in report(out)
