@@ -18,6 +18,13 @@ connections, `--rounds` times, the rounds interleaved (and every other one in re
 machine falls on every server alike. Printed: req/s (mean of the rounds, and each round), p99, and
 the ratios to PostGraphile and to the raw floor.
 
+Where /proc is readable (Linux), each measured load also records the CPU time the server's processes
+used (every process of its session: `--workers` children included) and the machine's, from
+/proc/<pid>/stat and /proc/stat before and after wrk: printed are the requests per server CPU-second
+and the share of all the machine's CPU time the rest (PostgreSQL, wrk, anything else) took. On a
+box whose cores are shared with the database and the load generator, a second worker can only be
+as fast as the cores left to it; the CPU figures show how throughput follows the cores given.
+
     BENCH_DATABASE_URL=postgres://postgres@127.0.0.1:5432/test python -m bench.read_paths [--duration 8] [--rounds 3]
 
 A scratch database is created next to the one named, and dropped at the end.
@@ -264,6 +271,62 @@ class Run:
     p99_ms: float
     p50_ms: float
     errors: int
+    requests: int = 0
+    seconds: float = 0.0
+    cpu: "CpuUse | None" = None
+
+
+# -- CPU time, from /proc -------------------------------------------------------------------------
+
+TICK = os.sysconf("SC_CLK_TCK") if hasattr(os, "sysconf") else 100
+
+
+@dataclass
+class CpuUse:
+    server: float  # CPU-seconds used by the server's processes
+    machine: float  # CPU-seconds the machine spent busy (all cores, every process)
+    capacity: float  # CPU-seconds the machine had (cores x wall time)
+
+    @property
+    def rest(self) -> float:
+        """Share of the machine's CPU time the rest (PostgreSQL, wrk, other work) took."""
+        return max(self.machine - self.server, 0.0) / self.capacity if self.capacity else 0.0
+
+
+def session_cpu(session: int) -> float | None:
+    """CPU-seconds (user + system, and those of reaped children) of every process of a session: a
+    server started with `start_new_session` and the workers it forks."""
+    total = 0
+    try:
+        entries = os.listdir("/proc")
+    except OSError:
+        return None
+    for entry in entries:
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat", "rb") as f:
+                fields = f.read().rpartition(b")")[2].split()
+        except OSError:  # gone meanwhile
+            continue
+        if int(fields[3]) == session:  # state ppid pgrp session ... utime(11) stime(12) cutime(13) cstime(14)
+            total += int(fields[11]) + int(fields[12]) + int(fields[13]) + int(fields[14])
+    return total / TICK
+
+
+def machine_cpu() -> tuple[float, float] | None:
+    """(busy, total) CPU-seconds of all cores since boot, from /proc/stat."""
+    try:
+        with open("/proc/stat") as f:
+            values = [int(v) for v in f.readline().split()[1:]]
+    except (OSError, ValueError):
+        return None
+    total = sum(values[:8])  # user nice system idle iowait irq softirq steal (guest time is inside user)
+    return (total - values[3] - values[4]) / TICK, total / TICK
+
+
+def cpu_snapshot(server: Server) -> tuple[float | None, tuple[float, float] | None]:
+    return (session_cpu(server.proc.pid) if server.proc is not None else None), machine_cpu()
 
 
 @dataclass
@@ -277,6 +340,28 @@ class Figures:
     @property
     def p99(self) -> float:
         return max(r.p99_ms for r in self.runs)
+
+    @property
+    def measured(self) -> list[Run]:
+        return [r for r in self.runs if r.cpu is not None and r.cpu.server > 0]
+
+    @property
+    def per_cpu_second(self) -> float | None:
+        """Requests answered per CPU-second the server's processes used."""
+        runs = self.measured
+        return sum(r.requests for r in runs) / sum(r.cpu.server for r in runs) if runs else None
+
+    @property
+    def cores(self) -> float | None:
+        """The server's CPU time over the wall time: how many cores it kept busy."""
+        runs = self.measured
+        return sum(r.cpu.server for r in runs) / sum(r.seconds for r in runs) if runs else None
+
+    @property
+    def rest(self) -> float | None:
+        """Share of the machine's CPU time the rest (PostgreSQL, wrk, other work) took meanwhile."""
+        runs = self.measured
+        return sum(r.cpu.rest * r.cpu.capacity for r in runs) / sum(r.cpu.capacity for r in runs) if runs else None
 
     @property
     def spread(self) -> float:
@@ -293,13 +378,21 @@ def wrk_script(folder: Path, server: Server, screen: str) -> Path:
 
 def load(server: Server, screen: str, folder: Path, *, duration: float, connections: int) -> Run:
     script = wrk_script(folder, server, screen)
+    before = cpu_snapshot(server)
     out = subprocess.run(["wrk", "-t1", f"-c{connections}", f"-d{max(1, round(duration))}s", "--timeout", "10s", "-s", str(script),
                           server.url + server.paths[screen]], capture_output=True, text=True, check=True).stdout
+    after = cpu_snapshot(server)
     match = re.search(r"RESULT (\d+) (\d+) (\d+) (\d+) (\d+)", out)
     if not match:
         raise RuntimeError(f"wrk said: {out}")
     requests, micros, errors, p99, p50 = map(int, match.groups())
-    return Run(rps=requests / (micros / 1e6), p99_ms=p99 / 1000, p50_ms=p50 / 1000, errors=errors)
+    cpu = None
+    if before[0] is not None and after[0] is not None and before[1] is not None and after[1] is not None:
+        # wrk's own start-up and the report fall inside the window too: a few milliseconds in seconds.
+        capacity = after[1][1] - before[1][1]  # iowait may step back a little: busy time is capped by the total
+        cpu = CpuUse(server=after[0] - before[0], machine=min(after[1][0] - before[1][0], capacity), capacity=capacity)
+    return Run(rps=requests / (micros / 1e6), p99_ms=p99 / 1000, p50_ms=p50 / 1000, errors=errors, requests=requests,
+               seconds=micros / 1e6, cpu=cpu)
 
 
 def check_answer(server: Server, screen: str, entries: int) -> str:
@@ -430,9 +523,33 @@ def report(out: dict) -> str:
         median, means = ratio("portfolio", out["many"], out["service"])
         lines.append(f"  {'workers':<14}--workers {out['workers']} over one process on the portfolio page: {median:.2f}x ({means:.2f}x; "
                      f"target >= 1.7: {'met' if median >= 1.7 else 'NOT met'})")
+    lines += cpu_report(out)
     lines += ["", "Noise: 'spread' is (max - min) / mean of a server's rounds: other work on the machine shows there. A "
                   "second process only helps if a core is idle: under a load average above the core count it cannot."]
     return "\n".join(lines)
+
+
+def cpu_report(out: dict) -> list[str]:
+    """Requests per server CPU-second, the cores each server kept busy, and what the rest of the machine took."""
+    figures: dict[tuple[str, str], Figures] = out["figures"]
+    if not any(f.measured for f in figures.values()):
+        return ["", "CPU time not measured (/proc not readable here)."]
+    lines = ["", f"CPU time during the measured loads ({os.cpu_count()} CPU(s)): the server's processes (workers included), and "
+                 "the share of the machine's CPU time the rest took (PostgreSQL, wrk, other work):",
+             f"{'screen':<14}{'server':<30}{'req/s':>9}{'cores busy':>12}{'req per CPU-s':>15}{'rest of machine':>17}"]
+    for screen in out["screens"]:
+        for name in out["servers"]:
+            f = figures.get((screen, name))
+            if f is None or not f.measured:
+                continue
+            lines.append(f"{screen:<14}{name:<30}{f.rps:>9,.0f}{f.cores:>12.2f}{f.per_cpu_second:>15,.0f}{f.rest:>16.0%}")
+    one, many = figures.get(("portfolio", out["service"])), figures.get(("portfolio", out["many"])) if out["many"] else None
+    if one is not None and many is not None and one.measured and many.measured:
+        lines.append(f"  {'workers':<14}portfolio page: one process {one.rps:,.0f} req/s on {one.cores:.2f} cores "
+                     f"({one.per_cpu_second:,.0f} per CPU-s); --workers {out['workers']} {many.rps:,.0f} req/s on {many.cores:.2f} cores "
+                     f"({many.per_cpu_second:,.0f} per CPU-s): {many.rps / one.rps:.2f}x the throughput with {many.cores / one.cores:.2f}x "
+                     f"the CPU, while the rest took {many.rest:.0%} of the machine")
+    return lines
 
 
 def main() -> None:

@@ -23,6 +23,8 @@ of thousands of events, one per subscriber, pays for the serialising and little 
 from __future__ import annotations
 
 from collections import OrderedDict
+from dataclasses import dataclass
+from keyword import iskeyword
 from typing import Any, Callable
 
 from graphql import (
@@ -30,6 +32,7 @@ from graphql import (
     GraphQLList,
     GraphQLNonNull,
     GraphQLObjectType,
+    is_enum_type,
     is_leaf_type,
     is_list_type,
     is_non_null_type,
@@ -37,6 +40,7 @@ from graphql import (
 )
 from graphql.execution.collect_fields import collect_fields
 from graphql.language import DirectiveNode, OperationType, Visitor, visit
+from graphql.type.scalars import serialize_boolean, serialize_id, serialize_string
 from strawberry.schema.schema import StrawberryGraphQLCoreExecutionContext
 from strawberry.schema.schema_converter import GraphQLCoreConverter
 
@@ -80,16 +84,46 @@ def _remember(cache: OrderedDict, key: Any, value: Any) -> None:
         cache.popitem(last=False)
 
 
+# Values these serializers return unchanged, by exact class: a plan passes them through without the call.
+_UNCHANGED = {serialize_string: str, serialize_id: str, serialize_boolean: bool}
+
+
+def _unchanged_class(graphql_type) -> type | None:
+    """The class whose values the leaf type serializes as they are, if any."""
+    try:
+        return _UNCHANGED.get(graphql_type.coerce_output_value)
+    except TypeError:  # an unhashable serializer
+        return None
+
+
 def _leaf(graphql_type) -> Callable[[Any], Any]:
+    """The leaf type's serializer; a value it refuses (None, or an error) makes the plan give up, so
+    that graphql-core reports the error at its path."""
     coerce = graphql_type.coerce_output_value
 
     def serialize(value: Any) -> Any:
-        out = coerce(value)
+        try:
+            out = coerce(value)
+        except Exception:  # noqa: BLE001 - graphql-core raises it again, where it belongs
+            raise GiveUp from None
         if out is None:
             raise GiveUp
         return out
 
-    return serialize
+    members = getattr(graphql_type, "wrapped_cls", None) if is_enum_type(graphql_type) else None  # a Strawberry enum's Python enum
+    if members is None:
+        return serialize
+    names: dict[Any, Any] = {}  # member -> name, as Strawberry's enum serializes it (by scanning)
+
+    def serialize_member(value: Any) -> Any:
+        if value.__class__ is not members:
+            return serialize(value)
+        out = names.get(value)
+        if out is None:
+            out = names[value] = serialize(value)
+        return out
+
+    return serialize_member
 
 
 class CompilingExecutionContext(StrawberryGraphQLCoreExecutionContext):
@@ -108,6 +142,18 @@ class CompilingExecutionContext(StrawberryGraphQLCoreExecutionContext):
         found = _has_directives([self.operation, *self.fragment_definitions.values()])
         _remember(_directives, key, (self.operation, found))
         return found
+
+    def complete_value(self, return_type, field_details_list, info, path, result, position_context):
+        # A list a resolver returned (the companies list) is completed by one plan, rather than
+        # graphql-core completing each item before handing it to its plan.
+        if self._compiling and is_list_type(return_type.of_type if is_non_null_type(return_type) else return_type):
+            complete = self._list_plan(return_type, field_details_list)
+            if complete is not None:
+                try:
+                    return complete(result)
+                except Exception:  # noqa: BLE001 - graphql-core completes it instead, and reports what it finds
+                    pass
+        return super().complete_value(return_type, field_details_list, info, path, result, position_context)
 
     def build_per_event_executor(self, payload: Any):
         # A subscription event whose root field's selection compiles is answered by its plan, without
@@ -163,9 +209,19 @@ class CompilingExecutionContext(StrawberryGraphQLCoreExecutionContext):
             if plan is not None:
                 try:
                     return plan(result)
-                except GiveUp:
+                except Exception:  # noqa: BLE001 - graphql-core completes it instead, and reports what it finds
                     pass
         return super().complete_object_value(return_type, field_details_list, info, path, result, position_context)
+
+    def _list_plan(self, list_type, field_details_list) -> Callable[[Any], Any] | None:
+        nodes = tuple(details.node for details in field_details_list)
+        key = (list_type, tuple(map(id, nodes)))
+        known = _plans.get(key)
+        if known is not None and all(a is b for a, b in zip(known[0], nodes)):
+            return None if known[1] is _NO_PLAN else known[1]
+        complete = self._compile_value(list_type, field_details_list)
+        _remember(_plans, key, (nodes, _NO_PLAN if complete is None else complete))
+        return complete
 
     def _plan(self, object_type: GraphQLObjectType, field_details_list) -> Plan | None:
         nodes = tuple(details.node for details in field_details_list)
@@ -183,20 +239,19 @@ class CompilingExecutionContext(StrawberryGraphQLCoreExecutionContext):
         grouped, defer_usages, *_ = self.collect_subfields(object_type, field_details_list)
         if defer_usages:
             return None
-        steps: list[tuple[str, Callable[[Any], Any]]] = []
+        fields: list[_Field] = []
         for response_key, sub_details in grouped.items():
-            step = self._compile_field(object_type, sub_details)
-            if step is None:
+            field = self._compile_field(object_type, response_key, sub_details)
+            if field is None:
                 return None
-            steps.append((response_key, step))
-        return _object_plan(steps)
+            fields.append(field)
+        return _object_plan(fields)
 
-    def _compile_field(self, object_type: GraphQLObjectType, field_details_list) -> Callable[[Any], Any] | None:
+    def _compile_field(self, object_type: GraphQLObjectType, response_key: str, field_details_list) -> _Field | None:
         node = field_details_list[0].node
         name = node.name.value
         if name == "__typename":
-            type_name = object_type.name
-            return lambda _source: type_name
+            return _Field(response_key, constant=object_type.name)
         if node.arguments:
             return None
         field_def = object_type.fields.get(name)
@@ -205,18 +260,26 @@ class CompilingExecutionContext(StrawberryGraphQLCoreExecutionContext):
         definition = (field_def.extensions or {}).get(GraphQLCoreConverter.DEFINITION_BACKREF)
         if definition is None or not definition.is_basic_field:
             return None
-        attribute, resolve = definition.python_name, definition.default_resolver  # what Strawberry would call
         complete = self._compile_value(field_def.type, field_details_list)
         if complete is None:
             return None
-
-        def read(source: Any) -> Any:
-            return complete(resolve(source, attribute))
-
-        return read
+        leaf = field_def.type.of_type if is_non_null_type(field_def.type) else field_def.type
+        # What Strawberry would call to read the value, and the class most values come as, passed
+        # through without completing them (a string or boolean field).
+        return _Field(response_key, attribute=definition.python_name, resolve=definition.default_resolver, complete=complete,
+                      unchanged=_unchanged_class(leaf) if is_leaf_type(leaf) else None)
 
     def _compile_value(self, graphql_type, field_details_list) -> Callable[[Any], Any] | None:
         """A function completing a value of this type, or None when it cannot be compiled."""
+        if is_non_null_type(graphql_type) and is_leaf_type(graphql_type.of_type):
+            serialize = _leaf(graphql_type.of_type)
+
+            def non_null_leaf(value: Any) -> Any:
+                if value is None:
+                    raise GiveUp  # graphql-core reports the error, with its path
+                return serialize(value)
+
+            return non_null_leaf
         if is_non_null_type(graphql_type):
             inner = self._compile_value(graphql_type.of_type, field_details_list)
             if inner is None:
@@ -267,13 +330,45 @@ class _PlannedEvent:
         if not (abort_signal is not None and abort_signal.aborted):
             try:
                 return ExecutionResult(self.plan(self.payload), None)
-            except GiveUp:
+            except Exception:  # noqa: BLE001 - graphql-core executes the event instead, and reports what it finds
                 pass
         return super(CompilingExecutionContext, self.executor).build_per_event_executor(self.payload).execute_operation(serially)
 
 
-def _object_plan(steps: list[tuple[str, Callable[[Any], Any]]]) -> Plan:
-    def complete(source: Any) -> dict:
-        return {key: step(source) for key, step in steps}
+@dataclass(frozen=True)
+class _Field:
+    """One field of an object plan: the constant `__typename`, or an attribute read and completed."""
 
-    return complete
+    key: str
+    constant: Any = None
+    attribute: str | None = None
+    resolve: Callable[[Any, str], Any] | None = None
+    complete: Callable[[Any], Any] | None = None
+    unchanged: type | None = None
+
+
+def _object_plan(fields: list[_Field]) -> Plan:
+    """A function reading and completing the fields of an object in one frame (its source written
+    here, as dataclasses write their `__init__`): no call per field for the attributes that only
+    need reading."""
+    env: dict[str, Any] = {}
+    lines = ["def complete(source):"]
+    for i, field in enumerate(fields):
+        if field.attribute is None:
+            env[f"k{i}"] = field.constant
+            lines.append(f"    r{i} = k{i}")
+            continue
+        if field.resolve is getattr and field.attribute.isidentifier() and not iskeyword(field.attribute):
+            read = f"source.{field.attribute}"
+        else:
+            env[f"g{i}"], env[f"a{i}"] = field.resolve, field.attribute
+            read = f"g{i}(source, a{i})"
+        env[f"c{i}"] = field.complete
+        if field.unchanged is not None:
+            env[f"u{i}"] = field.unchanged
+            lines += [f"    r{i} = {read}", f"    if r{i}.__class__ is not u{i}:", f"        r{i} = c{i}(r{i})"]
+        else:
+            lines.append(f"    r{i} = c{i}({read})")
+    lines.append("    return {" + ", ".join(f"{field.key!r}: r{i}" for i, field in enumerate(fields)) + "}")
+    exec("\n".join(lines), env)  # noqa: S102 - names and keys are GraphQL names, values passed in `env`
+    return env["complete"]

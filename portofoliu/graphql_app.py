@@ -138,7 +138,9 @@ class PortofoliuGraphQL(GraphQL):
             return super().encode_json(data)
 
     async def parse_http_body(self, request):
-        content_type, _ = parse_content_type(request.content_type or "")
+        raw_type = request.content_type or ""
+        # Only a multipart request needs the checks below; most are JSON, whose header is not parsed twice.
+        content_type = parse_content_type(raw_type)[0] if "multipart" in raw_type.lower() else ""
         if content_type == "multipart/form-data":
             headers = request.headers
             if not any((headers.get(name) or "").strip() for name in PREFLIGHT_HEADERS):

@@ -44,6 +44,12 @@ class Company(Model):
         table = "companies"
 
 
+# What lists of companies read of each (the companies list, the bell): everything but the registry
+# check's time and the row's creation.
+LISTED_FIELDS = ("id", "cui", "name", "address", "registration_number", "registry_status", "vat_payer",
+                 "provides_accounting_services", "members_may_invite")
+
+
 class Membership(Model):
     id = fields.BigIntField(primary_key=True)
     user = fields.ForeignKeyField("models.User", related_name="memberships", on_delete=fields.CASCADE)

@@ -21,7 +21,7 @@ from tortoise.exceptions import IntegrityError
 
 from anaf.errors import AnafUnavailable
 from domain.accounts.models import User
-from domain.companies.models import Company, CompanyVerification, MemberRole, Membership, RegistryStatus
+from domain.companies.models import LISTED_FIELDS, Company, CompanyVerification, MemberRole, Membership, RegistryStatus
 from domain.invitations.models import Collaboration, CollaborationStatus
 from domain.kernel import sql
 from domain.kernel.clock import now
@@ -48,9 +48,12 @@ class Relationship(StrEnum):
 
 @dataclass(frozen=True)
 class CompanyLink:
+    """A company of the list, and for a client or accounting firm the viewer's company it comes through;
+    both are records of the company's `LISTED_FIELDS`."""
+
     relationship: Relationship
-    company: Company
-    via: Company | None = None
+    company: sql.Record
+    via: sql.Record | None = None
     since: datetime | None = None
 
 
@@ -266,32 +269,27 @@ async def set_provides_accounting_services(*, actor: User, company_id: int | str
 
 async def list_companies(*, actor: User, relationship: Relationship | None = None) -> list[CompanyLink]:
     """"Administrare companii": own companies, then clients (via the firm), then accounting firms, each
-    by name. One statement: the memberships' companies, then the active collaborations asked for."""
+    by name. One statement: the memberships' companies, then the active collaborations asked for.
+    The companies are records of `LISTED_FIELDS` (`sql.reader`), not models."""
     kinds = () if relationship == Relationship.OWN else (
         (Relationship.CLIENT, Relationship.ACCOUNTANT) if relationship is None else (relationship,))
-    own: dict[int, Company] = {}
+    read = sql.reader(Company, LISTED_FIELDS, "x__")
+    member_since, collaboration_since = sql.converter(Membership, "created_at"), sql.converter(Collaboration, "since")
+    own: dict[int, sql.Record] = {}
     links: list[CompanyLink] = []
     for row in await sql.fetch(_COMPANIES[kinds], actor.id):
-        company = sql.model(Company, row, "x__")
+        company = read(row)
         if row["kind"] == _OWN_ROW:  # first in the order: the `via` of the rows after them
             own[company.id] = company
             if relationship in (None, Relationship.OWN):
-                links.append(CompanyLink(Relationship.OWN, company, since=_member_since(row["since"])))
+                links.append(CompanyLink(Relationship.OWN, company, since=member_since(row["since"])))
         else:
-            links.append(CompanyLink(_KINDS[row["kind"]], company, via=own[row["via_id"]], since=_collaboration_since(row["since"])))
+            links.append(CompanyLink(_KINDS[row["kind"]], company, via=own[row["via_id"]], since=collaboration_since(row["since"])))
     return links
 
 
 _OWN_ROW = -1
 _KINDS = {0: Relationship.CLIENT, 1: Relationship.ACCOUNTANT}
-
-
-def _member_since(value):
-    return Membership._meta.fields_map["created_at"].to_python_value(value)
-
-
-def _collaboration_since(value):
-    return Collaboration._meta.fields_map["since"].to_python_value(value)
 
 
 # A membership `m` that counts (as `standing_memberships` and `membership_of` decide): anything but a
@@ -303,7 +301,7 @@ STANDING_MEMBERSHIP_SQL = (f"NOT (m.verification = '{CompanyVerification.UNVERIF
 def _companies(kinds: tuple[Relationship, ...]) -> str:
     """$1 the user."""
     mine = f"(SELECT m.company_id FROM memberships m WHERE m.user_id = $1 AND {STANDING_MEMBERSHIP_SQL})"
-    company = sql.columns(Company, "x", "x__")
+    company = sql.columns(Company, "x", "x__", LISTED_FIELDS)
     parts = [f"SELECT {_OWN_ROW} AS kind, m.company_id AS via_id, m.created_at AS since, {company} FROM memberships m "
              f"JOIN companies x ON x.id = m.company_id WHERE m.user_id = $1 AND {STANDING_MEMBERSHIP_SQL}"]
     if Relationship.CLIENT in kinds:

@@ -53,6 +53,12 @@ class Invitation(Model):
         indexes = (("firm_id", "status"), ("status", "expires_at"))
 
 
+# What lists of invitations read of each (the bell): what the invitation says and where it stands,
+# not its links, keys or bookkeeping. `effective_status` needs `status` and `expires_at`.
+LISTED_FIELDS = ("id", "firm_id", "client_company_id", "cui", "company_name", "representative_name", "email", "phone",
+                 "message", "status", "sent_at", "expires_at", "accepted_at", "answered_at")
+
+
 class InvitationEvent(Model):
     """The audit trail: who did what to an invitation, when."""
 

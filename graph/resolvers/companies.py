@@ -16,7 +16,8 @@ class Query:
     @strawberry.field(description="\"Administrare companii\": own companies, clients (firm side) and accounting firms (client side).")
     async def companies(self, info: Info, relationship: CompanyRelationship | None = None) -> list[CompanyEdge]:
         links = await companies.list_companies(actor=info.context.require_viewer(), relationship=relationship)
-        return [CompanyEdge.of(link) for link in links]
+        made: dict = {}  # one API object per company (a firm is the `via` of each of its clients)
+        return [CompanyEdge.of(link, made) for link in links]
 
     @strawberry.field
     async def company(self, info: Info, id: strawberry.ID) -> Company | None:

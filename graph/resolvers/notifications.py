@@ -29,7 +29,8 @@ class Query:
                             after: str | None = None) -> NotificationConnection:
         feed = await notification_feed.feed(actor=info.context.require_viewer(), unread_only=bool(unread_only),
                                             first=page_size(first, 20), before_id=decode_cursor(CURSOR, after))
-        edges = [NotificationEdge(cursor=encode_cursor(CURSOR, row.id), node=Notification.of(row, feed.invitations, feed.companies))
+        made: dict = {}  # one API object per invitation and company of the page
+        edges = [NotificationEdge(cursor=encode_cursor(CURSOR, row.id), node=Notification.of(row, feed.invitations, feed.companies, made))
                  for row in feed.rows]
         return NotificationConnection(edges=edges, total_count=feed.total,
                                       page_info=PageInfo(has_next_page=feed.has_next, end_cursor=edges[-1].cursor if edges else None))

@@ -71,7 +71,14 @@ class Company:
         return [CompanyClaimant(user=User.of(user), since=since) for user, since in rows]
 
     @staticmethod
-    def of(company: CompanyModel) -> "Company":
+    def of(company: CompanyModel, made: dict | None = None) -> "Company":
+        """`made`: the API objects of one answer, by (type, id), so that a company shown many times
+        (the firm of every invitation of a page) is made once."""
+        if made is not None:
+            known = made.get((Company, company.id))
+            if known is None:
+                known = made[(Company, company.id)] = Company.of(company)
+            return known
         return Company(id=strawberry.ID(str(company.id)), cui=company.cui, name=company.name, address=company.address,
                        registration_number=company.registration_number, registry_status=str(company.registry_status),
                        vat_payer=company.vat_payer, provides_accounting_services=company.provides_accounting_services,
@@ -86,9 +93,9 @@ class CompanyEdge:
     since: datetime | None
 
     @staticmethod
-    def of(link: CompanyLink) -> "CompanyEdge":
-        return CompanyEdge(relationship=link.relationship, company=Company.of(link.company),
-                           via=Company.of(link.via) if link.via else None, since=link.since)
+    def of(link: CompanyLink, made: dict | None = None) -> "CompanyEdge":
+        return CompanyEdge(relationship=link.relationship, company=Company.of(link.company, made),
+                           via=Company.of(link.via, made) if link.via else None, since=link.since)
 
 
 @strawberry.type

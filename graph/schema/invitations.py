@@ -64,14 +64,24 @@ class Invitation:
         return await _events_loader(info).load(int(self.id))
 
     @staticmethod
-    def of(invitation: InvitationModel) -> "Invitation":
-        """`invitation.firm` (and `client_company`, when set) must be loaded."""
+    def of(invitation: InvitationModel, made: dict | None = None) -> "Invitation":
+        """`invitation.firm` (and `client_company`, when set) must be loaded. `made`: the API objects
+        of one answer, by (type, id), each made once."""
+        if made is not None:
+            known = made.get((Invitation, invitation.id))
+            if known is None:
+                known = made[(Invitation, invitation.id)] = Invitation._of(invitation, made)
+            return known
+        return Invitation._of(invitation, None)
+
+    @staticmethod
+    def _of(invitation: InvitationModel, made: dict | None) -> "Invitation":
         client = invitation.client_company if invitation.client_company_id else None
         return Invitation(id=strawberry.ID(str(invitation.id)), cui=invitation.cui, company_name=invitation.company_name,
                           representative_name=invitation.representative_name, email=invitation.email, phone=invitation.phone,
                           message=invitation.message, status=effective_status(invitation), sent_at=invitation.sent_at,
                           expires_at=invitation.expires_at, accepted_at=invitation.accepted_at, answered_at=invitation.answered_at,
-                          accounting_firm=Company.of(invitation.firm), client_company=Company.of(client) if client else None)
+                          accounting_firm=Company.of(invitation.firm, made), client_company=Company.of(client, made) if client else None)
 
 
 @strawberry.type

@@ -29,12 +29,15 @@ class Notification:
     company: Company | None
 
     @staticmethod
-    def of(row: NotificationModel, invitations: dict[int, InvitationModel], companies: dict[int, CompanyModel]) -> "Notification":
+    def of(row: NotificationModel, invitations: dict[int, InvitationModel], companies: dict[int, CompanyModel],
+           made: dict | None = None) -> "Notification":
+        """The models, or records with the same fields (`domain.notifications.feed`); `made`: the API
+        objects of the answer, by (type, id), each made once."""
         invitation = invitations.get(row.invitation_id) if row.invitation_id else None
         company = companies.get(row.company_id) if row.company_id else None
         return Notification(id=strawberry.ID(str(row.id)), kind=row.kind, title=row.title, body=row.body, created_at=row.created_at,
-                            read_at=row.read_at, invitation=Invitation.of(invitation) if invitation else None,
-                            company=Company.of(company) if company else None)
+                            read_at=row.read_at, invitation=Invitation.of(invitation, made) if invitation else None,
+                            company=Company.of(company, made) if company else None)
 
 
 @strawberry.type

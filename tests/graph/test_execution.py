@@ -26,6 +26,7 @@ class Leaf:
     at: datetime
     tags: list[str]
     note: str | None
+    ok: bool = True
 
     @strawberry.field
     def shout(self, times: int = 1) -> str:
@@ -47,15 +48,32 @@ def leaf(n: int, name: str | None = None) -> Leaf:
                 at=AT, tags=["a", str(n)], note=None if n % 3 else "three")
 
 
+def some_leaves(broken: bool, odd: bool) -> list[Leaf]:
+    leaves = [leaf(n) for n in range(5)]
+    if broken:
+        leaves[3] = leaf(3, name=None)
+        leaves[3].name = None  # a null where the schema promises a string
+    if odd:  # values of other classes than the fields' own: serialized (or refused) as graphql-core does
+        leaves[1].id, leaves[1].name, leaves[1].ok = 7, 5, 1
+        leaves[2].colour, leaves[2].name = "blue", "name"
+        leaves[3].colour = "green"
+    return leaves
+
+
 @strawberry.type
 class Query:
     @strawberry.field
-    async def box(self, broken: bool = False) -> Box:
-        leaves = [leaf(n) for n in range(5)]
-        if broken:
-            leaves[3] = leaf(3, name=None)
-            leaves[3].name = None  # a null where the schema promises a string
+    async def box(self, broken: bool = False, odd: bool = False) -> Box:
+        leaves = some_leaves(broken, odd)
         return Box(total=len(leaves), leaves=leaves, first=leaves[0])
+
+    @strawberry.field
+    async def leaves(self, broken: bool = False) -> list[Leaf]:
+        return some_leaves(broken, odd=False)
+
+    @strawberry.field
+    def maybe_leaves(self, none: bool = False) -> list[Leaf | None] | None:
+        return None if none else [leaf(1), None, leaf(2)]
 
 
 @strawberry.type
@@ -79,6 +97,10 @@ QUERIES = [
     "{ box { ...F leaves { ...L } } } fragment F on Box { total } fragment L on Leaf { id colour }",
     "{ box(broken: true) { total leaves { id name } } }",
     "{ a: box { total } b: box { first { name } } }",
+    "{ box(odd: true) { leaves { id name ok } } }",
+    "{ box(odd: true) { leaves { colour } } }",
+    "{ leaves { id name colour } again: leaves(broken: true) { id name } }",
+    "{ maybeLeaves { id at } none: maybeLeaves(none: true) { id } }",
 ]
 
 
@@ -127,3 +149,32 @@ async def test_a_null_in_an_event_is_reported_at_its_path():
     answers = await events(compiled, "subscription { leaves(broken: true) { id name } }")
     assert answers[2] == (None, [("Cannot return null for non-nullable field Leaf.name.", ["leaves", "name"])])
     assert answers[3] == ({"leaves": {"id": "3", "name": "leaf 3"}}, [])
+
+
+@strawberry.type
+class Row:
+    id: strawberry.ID
+    name: str
+    note: str | None
+
+
+@strawberry.type
+class RowQuery:
+    @strawberry.field
+    def rows(self) -> list[Row]:
+        return [{"id": "1", "name": "one", "note": None}, {"id": 2, "name": "two", "note": "n"}]  # type: ignore[list-item]
+
+
+async def test_a_schema_reading_fields_its_own_way_is_followed():
+    """With another default resolver (here: dict items), plans read fields through it, as graphql-core does."""
+    from operator import getitem
+
+    from strawberry.schema.config import StrawberryConfig
+
+    config = StrawberryConfig(default_resolver=getitem)
+    mine = strawberry.Schema(query=RowQuery, config=config, execution_context_class=CompilingExecutionContext)
+    theirs = strawberry.Schema(query=RowQuery, config=config)
+    query = "{ rows { __typename id name note } }"
+    assert await answer(mine, query) == await answer(theirs, query)
+    assert (await answer(mine, query))[0] == {"rows": [{"__typename": "Row", "id": "1", "name": "one", "note": None},
+                                                       {"__typename": "Row", "id": "2", "name": "two", "note": "n"}]}
