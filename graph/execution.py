@@ -214,24 +214,21 @@ class CompilingExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return super().complete_object_value(return_type, field_details_list, info, path, result, position_context)
 
     def _list_plan(self, list_type, field_details_list) -> Callable[[Any], Any] | None:
-        nodes = tuple(details.node for details in field_details_list)
-        key = (list_type, tuple(map(id, nodes)))
-        known = _plans.get(key)
-        if known is not None and all(a is b for a, b in zip(known[0], nodes)):
-            return None if known[1] is _NO_PLAN else known[1]
-        complete = self._compile_value(list_type, field_details_list)
-        _remember(_plans, key, (nodes, _NO_PLAN if complete is None else complete))
-        return complete
+        return self._cached(list_type, field_details_list, self._compile_value)
 
     def _plan(self, object_type: GraphQLObjectType, field_details_list) -> Plan | None:
+        return self._cached(object_type, field_details_list, self._compile)
+
+    def _cached(self, graphql_type, field_details_list, compile_: Callable[[Any, Any], Any]) -> Any:
+        """What `compile_` makes of this type and these field nodes, made once per document."""
         nodes = tuple(details.node for details in field_details_list)
-        key = (object_type, tuple(map(id, nodes)))
+        key = (graphql_type, tuple(map(id, nodes)))
         known = _plans.get(key)
         if known is not None and all(a is b for a, b in zip(known[0], nodes)):
             return None if known[1] is _NO_PLAN else known[1]
-        plan = self._compile(object_type, field_details_list)
-        _remember(_plans, key, (nodes, _NO_PLAN if plan is None else plan))
-        return plan
+        made = compile_(graphql_type, field_details_list)
+        _remember(_plans, key, (nodes, _NO_PLAN if made is None else made))
+        return made
 
     def _compile(self, object_type: GraphQLObjectType, field_details_list) -> Plan | None:
         if object_type.is_type_of is not None:
