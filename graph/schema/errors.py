@@ -12,6 +12,8 @@ from graphql import ExecutionResult as GraphQLExecutionResult
 from graphql import GraphQLError
 from prometheus_client import Counter
 from strawberry.extensions import MaskErrors, SchemaExtension
+from strawberry.extensions.context import StreamResultContextManager
+from strawberry.extensions.runner import SchemaExtensionsRunner
 from strawberry.types.execution import ExecutionResult
 
 from domain.kernel.errors import AccessError, DomainError, DomainErrors
@@ -92,9 +94,32 @@ def request_error_code(error: GraphQLError) -> str:
     return "GRAPHQL_PARSE_FAILED" if error.message.startswith("Syntax Error") else "GRAPHQL_VALIDATION_FAILED"
 
 
+class _StreamResultHooks(StreamResultContextManager):
+    """Strawberry's hooks around one streamed result, with the hooks found once per operation."""
+
+    def __init__(self, hooks: list, result: Any) -> None:  # noqa: D107 - the base would look the hooks up again
+        self.hooks = hooks
+        self.result = result
+
+
+class _ExtensionsRunner(SchemaExtensionsRunner):
+    """Strawberry's runner; a subscription's `on_stream_result` hooks are looked up (and wrapped as
+    context managers) at its first event rather than at every one."""
+
+    _stream_hooks: list | None = None
+
+    def on_stream_result(self, result: Any) -> StreamResultContextManager:
+        if self._stream_hooks is None:
+            self._stream_hooks = StreamResultContextManager(self.extensions, result).hooks
+        return _StreamResultHooks(self._stream_hooks, result)
+
+
 class PortofoliuSchema(strawberry.Schema):
     """Logs each error once, before masking: a refused operation is one INFO line (values clipped),
     only an internal error is logged at ERROR with its traceback."""
+
+    def create_extensions_runner(self, execution_context, extensions):
+        return _ExtensionsRunner(execution_context=execution_context, extensions=extensions)
 
     async def _handle_execution_result(self, context, result, extensions_runner, *, skip_process_errors: bool = False):
         # A result without errors, when no extension adds results of its own (none of this schema's
