@@ -166,7 +166,7 @@ class CommitClock:
 
 
 async def scenario(name: str, servers: list[tuple[str, int]], users: list[tuple[int, str]], rounds: int,
-                   singles: int, clock: CommitClock) -> dict:
+                   singles: int, clock: CommitClock, warmups: int = 1) -> dict:
     rss_before = {pid: rss_kib(pid) for _, pid in servers}
     ready = asyncio.Semaphore(100)
     subscribers = [Subscriber() for _ in users]
@@ -179,17 +179,22 @@ async def scenario(name: str, servers: list[tuple[str, int]], users: list[tuple[
     commits: dict[int, float] = {}
     latencies: list[float] = []
     user_ids = [user_id for user_id, _ in users]
-    for round_ in range(rounds):
+    rounds_of: list[set[int]] = []
+    for round_ in range(-warmups, rounds):  # the warm-up bursts (negative rounds) are not counted
         clock.reset()
         async with unit_of_work():
             rows = await notify(user_ids=user_ids, kind=NotificationKind.PORTFOLIO_DISCOVERED,
                                 text=Text(ro=(f"Runda {round_}", "corp"), en=(f"Round {round_}", "body")))
         committed = clock.commit_time()
-        for row in rows:
-            commits[row.id] = committed
+        if round_ >= 0:
+            for row in rows:
+                commits[row.id] = committed
+            rounds_of.append({row.id for row in rows})
         await wait_for(subscribers, {row.id for row in rows})
     for sub in subscribers:
         latencies += [(t - commits[i]) * 1000 for i, t in sub.arrivals.items() if i in commits]
+    per_round = [percentile([(t - commits[i]) * 1000 for sub in subscribers for i, t in sub.arrivals.items() if i in ids], 99)
+                 for ids in rounds_of]
 
     # One recipient per commit, spread over the users (and so over the processes); the rest idle.
     single_latencies: list[float] = []
@@ -207,8 +212,8 @@ async def scenario(name: str, servers: list[tuple[str, int]], users: list[tuple[
     for task in tasks:
         task.cancel()
     await asyncio.gather(*tasks, return_exceptions=True)
-    return {"name": name, "burst": summary(latencies, rounds * len(users)), "single": summary(single_latencies, singles),
-            "per_connection": per_connection}
+    return {"name": name, "burst": {**summary(latencies, rounds * len(users)), "rounds": per_round},
+            "single": summary(single_latencies, singles), "per_connection": per_connection}
 
 
 async def raw_redis_round_trip(url: str, samples: int = 500) -> tuple[float, float]:
@@ -229,7 +234,7 @@ async def raw_redis_round_trip(url: str, samples: int = 500) -> tuple[float, flo
     return percentile(times, 50), percentile(times, 99)
 
 
-async def main(subscribers: int, rounds: int, singles: int) -> None:
+async def main(subscribers: int, rounds: int, singles: int, warmups: int = 1) -> None:
     if shutil.which("redis-server") is None:
         sys.exit("redis-server is needed for this benchmark")
     redis_port = free_port()
@@ -252,18 +257,19 @@ async def main(subscribers: int, rounds: int, singles: int) -> None:
 
         clock = CommitClock()
         events.set_publisher(publish)
+        stack.callback(events.set_publisher, None)
         users = await make_users(subscribers)
         raw_p50, raw_p99 = await raw_redis_round_trip(redis_url)
 
         results = []
         async with AsyncExitStack() as servers:
             one = [await start_server(servers, database_url, redis_url)]
-            results.append(await scenario("1 process", one, users, rounds, singles, clock))
+            results.append(await scenario("1 process", one, users, rounds, singles, clock, warmups))
         async with AsyncExitStack() as servers:
             two = [await start_server(servers, database_url, redis_url) for _ in range(2)]
-            results.append(await scenario("2 processes via Redis", two, users, rounds, singles, clock))
+            results.append(await scenario("2 processes via Redis", two, users, rounds, singles, clock, warmups))
 
-    print(f"{subscribers} subscribers; burst: {rounds} rounds, each notifying every subscriber in one commit; "
+    print(f"{subscribers} subscribers; burst: {rounds} rounds (after {warmups} not counted), each notifying every subscriber in one commit; "
           f"single: {singles} commits, each notifying one subscriber while the others idle; {os.cpu_count()} cores; "
           f"{'PostgreSQL' if os.environ.get('BENCH_DATABASE_URL', '').strip() else 'SQLite'}")
     print(f"baseline: raw Redis pub/sub round trip              p50 {raw_p50:7.2f} ms  p99 {raw_p99:7.2f} ms")
@@ -271,7 +277,8 @@ async def main(subscribers: int, rounds: int, singles: int) -> None:
         for shape in ("burst", "single"):
             m = r[shape]
             print(f"{r['name']:<24} {shape:<6} commit→receipt  p50 {m['p50']:7.1f} ms  p99 {m['p99']:7.1f} ms  "
-                  f"(×{m['p50'] / raw_p50:,.0f} / ×{m['p99'] / raw_p99:,.0f} the raw round trip)  delivered {m['delivered']}/{m['expected']}")
+                  f"(×{m['p50'] / raw_p50:,.0f} / ×{m['p99'] / raw_p99:,.0f} the raw round trip)  delivered {m['delivered']}/{m['expected']}"
+                  + (f"; p99 by round: {' / '.join(f'{p:.0f}' for p in m['rounds'])} ms" if m.get("rounds") else ""))
         print(f"{r['name']:<24} memory per idle connection {r['per_connection'] / 1024:6.1f} KiB")
 
 
@@ -280,9 +287,10 @@ if __name__ == "__main__":
     parser.add_argument("--subscribers", type=int, default=2000)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--singles", type=int, default=50)
+    parser.add_argument("--warmups", type=int, default=1, help="bursts before the counted ones (the first statements, plans and caches)")
     options = parser.parse_args()
     try:
         import uvloop
     except ImportError:
         uvloop = None
-    (uvloop.run if uvloop is not None else asyncio.run)(main(options.subscribers, options.rounds, options.singles))
+    (uvloop.run if uvloop is not None else asyncio.run)(main(options.subscribers, options.rounds, options.singles, options.warmups))
