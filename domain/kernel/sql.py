@@ -3,7 +3,7 @@
 The screens read on every request (the session, a portfolio page, the bell) spend more in building
 their statements through the query builder than in the database. Their statements are written once
 here instead, in PostgreSQL's `$n` style (rewritten for SQLite), and their rows become the same
-models the ORM would give (`Model._init_from_db`, which the ORM itself uses), or, for a read that
+models the ORM would give (what `Model._init_from_db` makes), or, for a read that
 only shows some columns (the bell, the companies list), records of those columns converted as the
 model converts them, which cost a fraction of a model. They run on the ORM's connection, so inside
 a unit of work they see its writes, and every statement is logged like the ORM's own.
@@ -91,7 +91,7 @@ class _Spec:
 _specs: dict[tuple[type[Model], str], _Spec] = {}
 
 
-def model(model_class: type[Model], row: dict[str, Any], prefix: str = "") -> Model | None:
+def model(model_class: type[Model], row: Any, prefix: str = "") -> Model | None:
     """The model of the columns `columns(model_class, …, prefix)` selected; None for a left join that
     found nothing. The same object `Model._init_from_db` makes, its attributes set directly (a third
     of the time: a bell page or a burst of notifications makes thousands)."""
