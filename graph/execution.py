@@ -147,12 +147,9 @@ class CompilingExecutionContext(StrawberryGraphQLCoreExecutionContext):
         # A list a resolver returned (the companies list) is completed by one plan, rather than
         # graphql-core completing each item before handing it to its plan.
         if self._compiling and is_list_type(return_type.of_type if is_non_null_type(return_type) else return_type):
-            complete = self._list_plan(return_type, field_details_list)
-            if complete is not None:
-                try:
-                    return complete(result)
-                except Exception:  # noqa: BLE001 - graphql-core completes it instead, and reports what it finds
-                    pass
+            done = _run(self._list_plan(return_type, field_details_list), result)
+            if done is not _FAILED:
+                return done
         return super().complete_value(return_type, field_details_list, info, path, result, position_context)
 
     def build_per_event_executor(self, payload: Any):
@@ -205,12 +202,9 @@ class CompilingExecutionContext(StrawberryGraphQLCoreExecutionContext):
 
     def complete_object_value(self, return_type, field_details_list, info, path, result, position_context):
         if self._compiling:
-            plan = self._plan(return_type, field_details_list)
-            if plan is not None:
-                try:
-                    return plan(result)
-                except Exception:  # noqa: BLE001 - graphql-core completes it instead, and reports what it finds
-                    pass
+            done = _run(self._plan(return_type, field_details_list), result)
+            if done is not _FAILED:
+                return done
         return super().complete_object_value(return_type, field_details_list, info, path, result, position_context)
 
     def _list_plan(self, list_type, field_details_list) -> Callable[[Any], Any] | None:
@@ -313,6 +307,20 @@ class CompilingExecutionContext(StrawberryGraphQLCoreExecutionContext):
         return None  # interfaces and unions: their runtime type is resolved by graphql-core
 
 
+_FAILED = object()
+
+
+def _run(plan: Callable[[Any], Any] | None, value: Any) -> Any:
+    """What the plan makes of the value; _FAILED without a plan or when it meets anything it does not
+    expect (graphql-core then completes the value instead, and reports what it finds)."""
+    if plan is None:
+        return _FAILED
+    try:
+        return plan(value)
+    except Exception:  # noqa: BLE001 - see above
+        return _FAILED
+
+
 class _PlannedEvent:
     """One subscription event, as graphql-core's per-event executor would run it (`execute_operation`):
     answered by the plan; anything the plan gives up on goes to graphql-core's own executor."""
@@ -325,10 +333,9 @@ class _PlannedEvent:
     def execute_operation(self, serially: bool | None = None):
         abort_signal = self.executor.abort_signal
         if not (abort_signal is not None and abort_signal.aborted):
-            try:
-                return ExecutionResult(self.plan(self.payload), None)
-            except Exception:  # noqa: BLE001 - graphql-core executes the event instead, and reports what it finds
-                pass
+            done = _run(self.plan, self.payload)
+            if done is not _FAILED:
+                return ExecutionResult(done, None)
         return super(CompilingExecutionContext, self.executor).build_per_event_executor(self.payload).execute_operation(serially)
 
 

@@ -260,10 +260,15 @@ async def get_visible_company(user: User, company_id: int | str) -> Company:
 
 
 async def set_provides_accounting_services(*, actor: User, company_id: int | str, enabled: bool) -> Company:
+    return await _set_setting(actor, company_id, "provides_accounting_services", enabled)
+
+
+async def _set_setting(actor: User, company_id: int | str, field: str, value: bool) -> Company:
+    """One of the company's settings, changed by an owner or administrator."""
     membership = await require_member(actor, company_id, roles=MANAGER_ROLES)
     company = membership.company
-    company.provides_accounting_services = enabled
-    await company.save(update_fields=["provides_accounting_services"])
+    setattr(company, field, value)
+    await company.save(update_fields=[field])
     return company
 
 
@@ -327,11 +332,7 @@ async def member_user_ids(company_id: int, *, roles: Iterable[MemberRole] | None
 
 async def set_members_may_invite(*, actor: User, company_id: int | str, enabled: bool) -> Company:
     """Owners and administrators decide whether plain members may send, resend and revoke invitations."""
-    membership = await require_member(actor, company_id, roles=MANAGER_ROLES)
-    company = membership.company
-    company.members_may_invite = enabled
-    await company.save(update_fields=["members_may_invite"])
-    return company
+    return await _set_setting(actor, company_id, "members_may_invite", enabled)
 
 
 async def require_inviter(actor: User, company_id: int | str) -> Membership:
