@@ -1,7 +1,8 @@
 """uvicorn's server, closing the service's WebSockets with a reason before it stops.
 
 On shutdown uvicorn drops open WebSockets with code 1012 and no reason; clients of this service are
-told 1001 "server shutting down" first, so they reconnect (with their cursor) elsewhere.
+told 1001 "server shutting down" first, so they reconnect (with their cursor) elsewhere. Discovery
+runs are stopped before that, left for the next process to resume.
 """
 
 from __future__ import annotations
@@ -51,6 +52,11 @@ class Server(uvicorn.Server):
         while app is not None and not hasattr(app, "state"):  # under uvicorn's own middlewares
             app = getattr(app, "app", None)
         services = getattr(getattr(app, "state", None), "services", None)
+        if services is not None and services.discovery is not None:
+            # Discovery runs stop first, while every client is still there: a run cut by the shutdown
+            # stays RUNNING with its state for the next process to resume; left going, its calls would
+            # fail as the process winds down (an in-process sandbox stops answering) and end it PARTIAL.
+            await services.discovery.stop()
         if services is not None:
             closed = await services.sockets.close_all(CLOSE_GOING_AWAY, SHUTDOWN_REASON)
             if closed:
